@@ -21,7 +21,7 @@ def run(snakemake, main: Callable) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     threads = str(getattr(snakemake, "threads", 1) or 1)
     os.environ["OMP_NUM_THREADS"] = threads
-    with open(log_path, "a", buffering=1) as log:
+    with open(log_path, "w", buffering=1) as log:
         sys.stdout = sys.stderr = log
         try:
             try:
