@@ -1,0 +1,16 @@
+"""Table 2: Self-BLEU, Dataset BLEU, training-data overlap, rep-n, diversity, gzip ratio."""
+import _lib  # noqa: F401
+from hyperfit.runner import atomic_path, run, write_table
+from hyperfit.tables import read_generation_tables, table2, table2_notes
+
+
+def main(sm):
+    threshold = sm.params.threshold
+    table = table2(read_generation_tables(sm.input.tables, "overlap"), threshold)
+    write_table(table, sm.output.tsv)
+    with atomic_path(sm.output.md) as tmp:
+        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table2_notes(threshold), encoding="utf-8")
+    print(table.to_string())
+
+
+run(snakemake, main)  # noqa: F821
