@@ -1,0 +1,33 @@
+"""Blind pairwise packets of the human preference study: per rater an HTML page and a CSV template; the key
+(which text is the model's, and whose) goes to a separate file."""
+from pathlib import Path
+
+import _lib  # noqa: F401
+from hyperfit.human import generation_pairs, make_study, packet_csv, packet_html, reference_texts
+from hyperfit.modeling import load_tokenizer
+from hyperfit.runner import atomic_path, read_json, read_jsonl, run, write_table
+
+
+def main(sm):
+    p = sm.params
+    tokens = {m: read_json(path) for m, path in zip(p.models, sm.input.tokens)}
+    tokenizers = {m: load_tokenizer(path) for m, path in zip(p.models, sm.input.tokenizers)}
+    pairs = []
+    for spec, path in zip(p.generations, sm.input.generations):
+        model, length = spec["model"], int(spec["length"])
+        refs = reference_texts(tokens[model]["eval"], length, tokenizers[model].decode)
+        pairs += generation_pairs(read_jsonl(path), refs, model, spec["variant"], spec["decoding"], length)
+    key, packets = make_study(pairs, p.raters, p.ratings_per_pair, p.seed)
+    write_table(key, sm.output.key)
+    pages = {Path(f).stem: f for f in sm.output.html}
+    templates = {Path(f).stem: f for f in sm.output.csv}
+    for rater, items in packets.items():
+        for target, text in ((pages[f"rater{rater}"], packet_html(rater, items, p.question)),
+                             (templates[f"rater{rater}"], packet_csv(items))):
+            with atomic_path(target) as tmp:
+                tmp.write_text(text, encoding="utf-8")
+        print(f"rater {rater}: {len(items)} items")
+    print(f"{len(key)} pairs, {len(packets)} raters, {p.ratings_per_pair} ratings per pair")
+
+
+run(snakemake, main)  # noqa: F821

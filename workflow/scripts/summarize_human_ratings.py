@@ -1,0 +1,21 @@
+"""Preference shares, Fleiss' kappa and bootstrap intervals from the completed rater files ("not collected"
+while there are none)."""
+import _lib  # noqa: F401
+import pandas as pd
+from hyperfit.human import ingest, preference_notes, preference_table
+from hyperfit.runner import atomic_path, run, write_table
+
+
+def main(sm):
+    p = sm.params
+    key = pd.read_csv(sm.input.key, sep="\t", dtype={"raters": str})
+    ratings = ingest(list(sm.input.annotations), key)
+    table = preference_table(key, ratings, p.iterations, p.seed)
+    write_table(table, sm.output.tsv)
+    with atomic_path(sm.output.md) as tmp:
+        tmp.write_text(table.round(2).to_markdown(index=False) + "\n\n"
+                       + preference_notes(p.raters, p.ratings_per_pair, p.iterations), encoding="utf-8")
+    print(table.to_string())
+
+
+run(snakemake, main)  # noqa: F821
