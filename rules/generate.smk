@@ -5,14 +5,14 @@ rule generate_texts:
     output:
         texts="results/generate/{model}/{variant}/{decoding}-{length}.jsonl",
     params:
-        decoding=lambda wildcards: config["generation"]["decodings"][wildcards.decoding],
+        decoding=decoding_settings,
         batch_size=config["generation"]["batch_size"],
         seed=config["seed"],
         dtype=lambda wildcards: config["models"][wildcards.model].get("dtype", "float32"),
     threads: workflow.cores
     resources:
         mem_mb=4000,
-        gpu=1,
+        gpu=lambda wildcards: model_compute(wildcards.model)["inference_gpus"],
     log:
         "logs/generate/{model}/{variant}/{decoding}-{length}.log",
     benchmark:

@@ -11,10 +11,13 @@ rule hyperfit_model:
         ttr_window=config["metrics"]["ttr_window"],
         dtype=lambda wildcards: config["models"][wildcards.model].get("dtype", "float32"),
         checkpoints="results/checkpoints/hyperfit/{model}",
+        gpus=lambda wildcards: model_compute(wildcards.model)["gpus"],
+        cpu_offload=lambda wildcards: model_compute(wildcards.model)["cpu_offload"],
     threads: workflow.cores
     resources:
-        mem_mb=8000,
-        gpu=1,
+        mem_mb=lambda wildcards: model_compute(wildcards.model)["mem_mb"],
+        gpu=lambda wildcards: model_compute(wildcards.model)["gpus"],
+        gpu_mem_mb=lambda wildcards: model_compute(wildcards.model)["gpu_mem_mb"],
     log:
         "logs/hyperfit/{model}.log",
     benchmark:

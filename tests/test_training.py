@@ -1,8 +1,10 @@
 """Hyperfitting loop: loss goes down, history columns, and a killed run resumes bit-identically."""
 import pytest
 import torch
+from hyperfit.errors import UserError
 from hyperfit.modeling import load_model, load_tokenizer
-from hyperfit.training import HISTORY_COLUMNS, epoch_order, hyperfit, monitor_subset
+from hyperfit.training import (HISTORY_COLUMNS, add_lora, check_split, epoch_order, hyperfit, latest_checkpoint,
+                               lora_layers, lora_targets, monitor, monitor_subset, plain_copy, shard)
 
 
 class Killed(Exception):
@@ -55,7 +57,7 @@ def test_resume_is_bit_identical(tiny_model_dir, tmp_path):
     with pytest.raises(Killed):
         hyperfit(m1, tok, train, items, settings(), str(tmp_path / "res"), str(tmp_path / "ck"),
                  log=lambda *_: None, on_epoch_end=kill_after_2)
-    assert (tmp_path / "ck" / "last.pt").exists()
+    assert latest_checkpoint(tmp_path / "ck").name == "epoch-0002"
     assert not (tmp_path / "res").exists()  # no finished output from a killed run
     logs = []
     m2 = load_model(str(tiny_model_dir), for_training=True)
@@ -65,7 +67,7 @@ def test_resume_is_bit_identical(tiny_model_dir, tmp_path):
     assert hist_res == hist_full
     a, b = full.state_dict(), m2.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
-    assert not (tmp_path / "ck" / "last.pt").exists()  # removed after success (keep_checkpoint: false)
+    assert not (tmp_path / "ck").exists()  # removed after success (keep_checkpoint: false)
 
 
 def test_checkpoint_for_other_settings_is_ignored(tiny_model_dir, tmp_path):
@@ -79,3 +81,76 @@ def test_checkpoint_for_other_settings_is_ignored(tiny_model_dir, tmp_path):
     hyperfit(m, tok, train, items, settings(epochs=1, lr=1e-3), str(tmp_path / "b"), str(tmp_path / "ck"),
              log=logs.append)
     assert any("ignoring" in line for line in logs)
+
+
+def test_shard_and_split_rules():
+    assert shard([5, 6, 7, 8], 0, 2) == [5, 7] and shard([5, 6, 7, 8], 1, 2) == [6, 8]
+    assert shard([5, 6, 7], 0, 1) == [5, 6, 7]
+    check_split(16, 4, 2)
+    check_split(18, 4, 2)  # last batch of 2 splits 1 + 1
+    with pytest.raises(UserError, match="split evenly"):
+        check_split(16, 6, 4)
+    with pytest.raises(UserError, match="split evenly"):
+        check_split(17, 4, 2)  # last batch of 1 window for 2 processes
+
+
+def test_lora_layers_count_negative_indices_from_the_end():
+    assert lora_layers(None, 22) is None
+    assert lora_layers([-5, -4, -3, -2, -1], 22) == [17, 18, 19, 20, 21]
+    assert lora_layers([0, -1, 21], 22) == [0, 21]
+    with pytest.raises(UserError, match="layer 22 does not exist"):
+        lora_layers([22], 22)
+
+
+def test_lora_all_linear_names_every_linear_layer_but_the_head(tiny_model_dir):
+    model = load_model(str(tiny_model_dir))
+    assert lora_targets(model, "all-linear") == ["down_proj", "gate_proj", "k_proj", "o_proj", "q_proj", "up_proj",
+                                                 "v_proj"]
+    assert lora_targets(model, ["q_proj"]) == ["q_proj"]
+
+
+def test_lora_hyperfits_adapters_and_saves_a_merged_plain_model(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    train, items = data(tok)
+    lora = {"enabled": True, "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": "all-linear", "layers": [-1]}
+    model = load_model(str(tiny_model_dir), for_training=True)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    hist = hyperfit(model, tok, train, items, settings(lora=lora, lr=1e-2), str(tmp_path / "out"), str(tmp_path / "ck"),
+                    log=lambda *_: None)
+    assert hist[-1]["train_loss"] < hist[1]["train_loss"]
+
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out")
+    after = saved.state_dict()
+    assert set(after) == set(before)  # a plain model: no adapter weights left
+    changed = {k for k in before if not torch.equal(before[k], after[k])}
+    # adapters only on the last of the 2 layers, on its linear layers (not the norms or embeddings)
+    assert changed and all(k.startswith("model.layers.1.") and k.endswith("proj.weight") for k in changed)
+    # the merged model predicts what the adapter model predicted at the last epoch
+    again = monitor(saved, train, items, settings(), tok.pad_token_id, None)
+    assert again["val_loss"] == pytest.approx(hist[-1]["val_loss"], rel=1e-5)
+    assert again["greedy_ttr"] == hist[-1]["greedy_ttr"]
+
+
+@pytest.mark.parametrize("with_lora", [False, True])
+def test_plain_copy_rebuilds_the_model_from_a_full_state_dict(tiny_model_dir, tmp_path, with_lora):
+    """The export path of sharded (FSDP) training: a full state dict poured into a copy built on meta."""
+    from transformers import AutoModelForCausalLM
+
+    model = load_model(str(tiny_model_dir))
+    if with_lora:
+        model = add_lora(model, {"r": 2, "alpha": 4, "target_modules": ["q_proj", "v_proj"], "layers": None}, seed=1)
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if "lora_B" in name:
+                    p.normal_()  # a trained adapter (B starts at zero)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    copy = plain_copy(model, state)
+    if with_lora:
+        model, copy = model.merge_and_unload(), copy.merge_and_unload()
+    copy.save_pretrained(tmp_path / "copy")
+    reloaded = AutoModelForCausalLM.from_pretrained(tmp_path / "copy").state_dict()
+    expected = model.state_dict()
+    assert set(reloaded) == set(expected)
+    assert all(torch.equal(reloaded[k], expected[k]) for k in expected)

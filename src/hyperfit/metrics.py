@@ -46,6 +46,8 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8, topk
         for i, s in enumerate(batch):
             ids[i, :len(s)] = torch.tensor(s)
             mask[i, :len(s)] = 1
+        dev = next((p.device for p in model.parameters()), torch.device("cpu"))  # the model's (GPU or CPU)
+        ids, mask = ids.to(dev), mask.to(dev)
         with torch.no_grad():
             logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].double()
         logp = torch.log_softmax(logits, dim=-1)

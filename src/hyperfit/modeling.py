@@ -14,25 +14,62 @@ def set_threads() -> None:
 
 
 def device():
+    """The device of this process, from the environment: CUDA_VISIBLE_DEVICES decides which GPUs exist
+    (none: the CPU); a process started by `accelerate launch` takes the GPU of its LOCAL_RANK."""
     import torch
 
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        return torch.device("cpu")
+    rank = os.environ.get("LOCAL_RANK")
+    return torch.device(f"cuda:{int(rank)}" if rank is not None else "cuda")
 
 
-def load_model(path: str, dtype: str = "float32", for_training: bool = False):
+def load_model(path: str, dtype: str = "float32", for_training: bool = False, place: bool = True,
+               model_class=None):
     """A causal LM from a local folder with all dropout set to 0 (the authors' ImageGPT code does this
-    "to enable hyperfitting"; with dropout off, training and evaluation are deterministic)."""
+    "to enable hyperfitting"; with dropout off, training and evaluation are deterministic).
+
+    place=True puts it on device(); for inference on a job with several GPUs (and no launcher) it is
+    spread over them layer by layer instead (device_map="auto"). place=False leaves placement to the
+    caller (training: the accelerator places or shards it). model_class: a transformers class to load
+    with instead of AutoModelForCausalLM (e.g. ImageGPTForCausalImageModeling)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     torch_dtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
     if torch_dtype is torch.bfloat16 and not (torch.cuda.is_available() and torch.cuda.is_bf16_supported()):
         torch_dtype = torch.float32
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
+    spread = place and not for_training and torch.cuda.device_count() > 1 and "LOCAL_RANK" not in os.environ
+    model = (model_class or AutoModelForCausalLM).from_pretrained(path, dtype=torch_dtype,
+                                                                  device_map="auto" if spread else None)
     disable_dropout(model)
-    model.to(device())
+    if place and not spread:
+        model.to(device())
     model.train(for_training)
     return model
+
+
+def check_gpus(processes: int, gpu_mem_mb: int) -> None:
+    """Fail early, with the fix, when the GPUs this job sees are fewer or smaller than the config asks for.
+    Without CUDA nothing is checked (the job runs on CPUs)."""
+    import torch
+
+    from .errors import UserError
+
+    if not torch.cuda.is_available():
+        return
+    have = torch.cuda.device_count()
+    if have < processes:
+        raise UserError(f"this job sees {have} GPU(s) (CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')})"
+                        f" but the model is set to train on {processes}: give the rule more GPUs or lower "
+                        "models.<name>.gpus")
+    for i in range(processes):
+        props = torch.cuda.get_device_properties(i)
+        total = props.total_memory // 2**20
+        if gpu_mem_mb and total < gpu_mem_mb:
+            raise UserError(f"GPU {i} ({props.name}) has {total} MB but models.<name>.gpu_mem_mb asks for "
+                            f"{gpu_mem_mb} MB per GPU: request larger GPUs (profiles/slurm: gpu_model or "
+                            "constraint), more of them (models.<name>.gpus), or hyperfit.lora")
 
 
 def disable_dropout(model) -> None:

@@ -27,7 +27,109 @@ def figure2(histories: dict[str, pd.DataFrame]):
     return fig
 
 
+def figure3(overlaps: dict[tuple, "pd.Series"], threshold: int):
+    """Empirical CDF of the per-text overlap with the training data (tokens), one panel per model and
+    length, one curve per variant (colour) and decoding (line style); the threshold dotted."""
+    panels = sorted({(model, length) for model, _, _, length in overlaps})
+    variants = sorted({v for _, v, _, _ in overlaps}, key=lambda v: (v != "original", v))
+    decodings = sorted({d for _, _, d, _ in overlaps})
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False)
+    for ax, (model, length) in zip(axes[0], panels):
+        for (m, variant, decoding, n), values in sorted(overlaps.items()):
+            if (m, n) != (model, length):
+                continue
+            ax.ecdf(values, color=f"C{variants.index(variant)}",
+                    ls=["-", "--", ":", "-."][decodings.index(decoding) % 4], label=f"{variant} {decoding}")
+        ax.axvline(threshold, color="grey", ls=":", lw=1, label=f"{threshold} tokens")
+        ax.set(xlabel="longest run shared with a training window (tokens)",
+               ylabel="share of texts with overlap <= x", title=f"{model}, {length} generated tokens",
+               ylim=(0, 1.02))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, *paths) -> None:
     for p in paths:
         fig.savefig(p, dpi=150)
     plt.close(fig)
+
+
+def figure4(positions: dict[tuple[str, str], pd.DataFrame], prefix_chars: int = 90):
+    """One row per model, the original and hyperfitted next-token distributions at the same position side
+    by side: top-k bars labelled with the tokens (rank 1 on top), the remaining mass in grey, the token
+    that actually follows outlined. Input: score_figure4_position's tables keyed by (model, variant)."""
+    models = sorted({m for m, _ in positions})
+    variants = sorted({v for _, v in positions}, key=lambda v: (v != "original", v))
+    k = max(len(df) for df in positions.values())
+    height = len(models) * (0.32 * k + 1.9)
+    fig, axes = plt.subplots(len(models), len(variants), figsize=(4.4 * len(variants), height), squeeze=False,
+                             sharex=True)
+    for row, model in enumerate(models):
+        for col, variant in enumerate(variants):
+            ax = axes[row][col]
+            df = positions.get((model, variant))
+            if df is None:
+                ax.set_axis_off()
+                continue
+            df = df.sort_values("rank")
+            y = list(range(len(df)))[::-1]
+            colors = ["0.7" if t < 0 else f"C{col}" for t in df["token_id"]]
+            bars = ax.barh(y, df["prob"], color=colors)
+            for bar, is_target in zip(bars, df["is_target"]):
+                if is_target:
+                    bar.set_edgecolor("black")
+                    bar.set_linewidth(1.5)
+            ax.set_yticks(y, [str(t) for t in df["token"]], fontsize=8, parse_math=False)
+            for yy, p in zip(y, df["prob"]):
+                ax.text(p + 0.01, yy, f"{p:.3f}", va="center", fontsize=7)
+            first = df.iloc[0]
+            ax.set_title(f"{model} {variant}\nentropy {first['entropy']:.2f} nats, "
+                         f"p(next = {first['target_token']}) = {first['target_prob']:.3f}", fontsize=9,
+                         parse_math=False)
+            ax.set_xlim(0, 1.12)
+            ax.grid(axis="x", alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("next-token probability")
+
+    def where(row) -> str:
+        prefix = str(row["prefix"])
+        prefix = "\u2026" + prefix[-prefix_chars:] if len(prefix) > prefix_chars else prefix
+        return f"{row['domain']} text {row['text']}, after {row['position']} tokens: \"{prefix}\""
+
+    # each model reads the text through its own tokenizer: one line per model unless all agree
+    heads = {m: next(df for (mm, _), df in sorted(positions.items()) if mm == m).iloc[0] for m in models}
+    lines = list(dict.fromkeys(where(row) for row in heads.values()))
+    if len(lines) > 1:
+        lines = [f"{m}: {where(row)}" for m, row in heads.items()]
+    fig.suptitle("\n".join(lines), fontsize=8, parse_math=False)
+    fig.tight_layout()
+    return fig
+
+
+def figure6(data: dict, completions: dict[str, list[dict]]):
+    """One column per held-out image; rows: the image, then each variant's greedy completion of it. Above the
+    red line is the prompt (the image's top rows), below it what the model drew. Input: the tokenised images
+    (palette, size, prompt rows) and each variant's completion records."""
+    from .images import decode
+
+    first = next(iter(completions.values()))
+    rows = [("held-out image", [r["pixels"] for r in first])]
+    rows += [(f"{variant} model", [r["pixels"][:r["prompt_pixels"]] + r["generated"] for r in records])
+             for variant, records in completions.items()]
+    h, w = data["height"], data["width"]
+    fig, axes = plt.subplots(len(rows), len(first), figsize=(1.15 * len(first) + 0.9, 1.2 * len(rows) + 0.9),
+                             squeeze=False)
+    for i, (label, images) in enumerate(rows):
+        for j, pixels in enumerate(images):
+            ax = axes[i][j]
+            ax.imshow(decode(pixels, data["palette"], h, w), interpolation="nearest")
+            ax.axhline(data["prompt_rows"] - 0.5, color="red", lw=1.2)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[i][0].set_ylabel(label, fontsize=8)
+    fig.suptitle(f"{data['description']}\nabove the red line: the prompt (top {data['prompt_rows']} of {h} rows); "
+                 "below it: greedy completion", fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -5,6 +5,8 @@ import math
 
 import pandas as pd
 
+from .blocker import blocker_spec
+
 
 def pooled_scores(scores: pd.DataFrame) -> dict:
     """Token-pooled perplexity, mean entropy and top-k mass over a set of scored texts."""
@@ -17,17 +19,136 @@ def pooled_scores(scores: pd.DataFrame) -> dict:
     return out
 
 
+NOT_COLLECTED = "not collected"
+HUMAN_COLUMNS = ("human_pref_or_equal",)  # % of comparisons where the continuation was preferred or equal
+# Table 1's rows in the paper, in its order: (variant, kind of decoding)
+PAPER_ROWS = (("original", "greedy"), ("original", "Top-P"), ("hyperfitted", "greedy"),
+              ("hyperfitted", "greedy + citation blocker"))
+
+
+def decoding_kind(settings: dict) -> str:
+    """How a decoding is named in the tables: greedy, Top-P or sampling, with '+ citation blocker'."""
+    if settings.get("do_sample"):
+        kind = "Top-P" if settings.get("top_p", 1.0) < 1.0 else "sampling"
+    else:
+        kind = "greedy"
+    return kind + (" + citation blocker" if blocker_spec(settings) is not None else "")
+
+
 def table1(text_tables: dict[tuple, pd.DataFrame], score_tables: dict[tuple, pd.DataFrame],
-           ttr_window: int) -> pd.DataFrame:
-    """Rows: model x variant x decoding x length. TTR means over texts (overall and per domain);
-    perplexity and entropy of the variant on the evaluation texts (context + reference), token-pooled."""
+           ttr_window: int, decodings: dict[str, dict], human: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Rows: model x length x method (variant + decoding), the paper's four methods first in its order
+    (in_paper), any other generated combination after them. Columns: perplexity and entropy of the
+    variant on the evaluation texts (context + reference, token-pooled; the same for every decoding of a
+    variant), TTR means over texts (the last `ttr_window` tokens, overall and per domain; and whole texts),
+    and the human-preference columns: taken from `human` (rows keyed by model, variant, decoding, length,
+    with any of HUMAN_COLUMNS) where it has the row, else the text "not collected"."""
+    order = {pair: i for i, pair in enumerate(PAPER_ROWS)}
     rows = []
-    for (model, variant, decoding, length), df in sorted(text_tables.items()):
-        row = {"model": model, "variant": variant, "decoding": decoding, "length": length, "texts": len(df),
-               "ttr": df[f"ttr_last{ttr_window}"].mean(), "ttr_full": df["ttr_full"].mean()}
-        for domain, part in df.groupby("domain", sort=True):
-            row[f"ttr_{domain}"] = part[f"ttr_last{ttr_window}"].mean()
+    for (model, variant, decoding, length), df in text_tables.items():
+        kind = decoding_kind(decodings[decoding])
+        row = {"_order": order.get((variant, kind), len(order)), "model": model, "length": length,
+               "method": f"{variant} {kind}", "variant": variant, "decoding": decoding,
+               "in_paper": (variant, kind) in order, "texts": len(df)}
         pooled = pooled_scores(score_tables[(model, variant)])
         row["ppl"], row["entropy"] = pooled["ppl"], pooled["entropy"]
+        row["ttr"] = df[f"ttr_last{ttr_window}"].mean()
+        for domain, part in df.groupby("domain", sort=True):
+            row[f"ttr_{domain}"] = part[f"ttr_last{ttr_window}"].mean()
+        row["ttr_full"] = df["ttr_full"].mean()
+        rows.append(row)
+    table = pd.DataFrame(rows).sort_values(["model", "length", "_order", "variant", "decoding"])
+    table = table.drop(columns="_order").reset_index(drop=True)
+    human_cols = list(HUMAN_COLUMNS)
+    if human is not None:
+        key = ["model", "variant", "decoding", "length"]
+        human_cols += [c for c in human.columns if c not in key and c not in human_cols]
+        table = table.merge(human[key + [c for c in human_cols if c in human.columns]], on=key, how="left")
+    for col in human_cols:
+        values = table[col] if col in table else pd.Series([None] * len(table))
+        table[col] = [NOT_COLLECTED if pd.isna(v) else v for v in values]
+    return table
+
+
+def table1_notes(ttr_window: int) -> str:
+    """How every column of Table 1 is defined (written under the table)."""
+    return "\n".join([
+        "Notes:",
+        "",
+        "- method: the model variant and its decoding; in_paper marks the paper's four rows (original greedy, "
+        "original Top-P, hyperfitted greedy, hyperfitted greedy + citation blocker); other rows go beyond it.",
+        "- ppl, entropy: perplexity and mean next-token entropy (nats) of the variant on the evaluation texts "
+        "(context + reference continuation), pooled over tokens; the same for every decoding of a variant.",
+        f"- ttr: type-token ratio of the last {ttr_window} generated token ids, mean over texts (ttr_<domain>: "
+        "per evaluation domain; ttr_full: of the whole continuation).",
+        f"- {', '.join(HUMAN_COLUMNS)}: % of pairwise comparisons in which raters preferred the continuation to "
+        f"the original one or judged them equal; '{NOT_COLLECTED}' until rater files are supplied.",
+        "",
+    ])
+
+
+def read_generation_tables(paths, prefix: str) -> dict[tuple, pd.DataFrame]:
+    """Per-generation-file tables results/metrics/{model}/{variant}/{prefix}_{decoding}-{length}.tsv,
+    keyed by (model, variant, decoding, length)."""
+    from pathlib import Path
+
+    tables = {}
+    for path in paths:
+        p = Path(path)
+        decoding, length = p.stem.removeprefix(f"{prefix}_").rsplit("-", 1)
+        tables[(p.parts[-3], p.parts[-2], decoding, int(length))] = pd.read_csv(p, sep="\t")
+    return tables
+
+
+def table2(overlap_tables: dict[tuple, pd.DataFrame], threshold: int) -> pd.DataFrame:
+    """Rows: model x variant x decoding x length. Means over texts of Self-BLEU, Dataset BLEU, gzip ratio;
+    training-data overlap mean, max and share of texts over `threshold` tokens; rep-n pooled over texts
+    (1 - sum of distinct n-grams / sum of n-grams, as SimCTG) and diversity = prod_n (1 - rep-n)."""
+    from .overlap import REP_ORDERS
+
+    rows = []
+    for (model, variant, decoding, length), df in sorted(overlap_tables.items()):
+        row = {"model": model, "variant": variant, "decoding": decoding, "length": length, "texts": len(df),
+               "self_bleu": df["self_bleu"].mean(), "dataset_bleu": df["dataset_bleu"].mean(),
+               "overlap_mean": df["overlap"].mean(), "overlap_max": int(df["overlap"].max()),
+               f"overlap_share_gt{threshold}": float((df["overlap"] > threshold).mean())}
+        div = 1.0
+        for n in REP_ORDERS:
+            total = df[f"total{n}"].sum()
+            row[f"rep{n}"] = 1 - df[f"unique{n}"].sum() / total if total else math.nan
+            div *= 1 - row[f"rep{n}"]
+        row["diversity"] = div
+        row["gzip_ratio"] = df["gzip_ratio"].mean()
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def table2_notes(threshold: int) -> str:
+    """How every column of Table 2 is defined (written under the table)."""
+    from .overlap import BLEU_EPSILON, BLEU_ORDER, REP_ORDERS
+
+    reps = "/".join(str(n) for n in REP_ORDERS)
+    return "\n".join([
+        "Notes:",
+        "",
+        f"- BLEU is sentence BLEU-{BLEU_ORDER} on the whitespace-separated words of the decoded text "
+        "(so models with different tokenizers are compared on the same units): uniform weights "
+        f"1/{BLEU_ORDER}, modified n-gram precision clipped by the maximum count over the references, "
+        f"smoothing method1 of Chen & Cherry (2014) (a precision with no match becomes {BLEU_EPSILON} / number "
+        "of hypothesis n-grams), brevity penalty against the reference length closest to the hypothesis "
+        "length (the shorter on a tie), 0 when no word matches. This equals nltk's "
+        "`sentence_bleu(references, hypothesis, smoothing_function=SmoothingFunction().method1)`.",
+        "- self_bleu: per text, BLEU against all other texts of the same model, variant, decoding and length "
+        "as references; mean over texts.",
+        "- dataset_bleu: per text, the highest BLEU against a single training window (decoded without special "
+        "tokens) as the only reference; mean over texts.",
+        "- overlap: per text, the longest run of consecutive generated token ids (the model's own tokens) that "
+        "occurs contiguously inside one training window; mean and max over texts, and "
+        f"overlap_share_gt{threshold}: the share of texts whose overlap exceeds {threshold} tokens.",
+        f"- rep{{{reps}}}: 1 - distinct n-grams / all n-grams of each text's words, both summed over the "
+        "texts before dividing (as SimCTG, but counting every n-gram including the last); "
+        f"diversity = prod over n in {{{reps}}} of (1 - rep-n).",
+        "- gzip_ratio: UTF-8 bytes of the decoded text / its gzip size (level 9), mean over texts; higher is "
+        "more repetitive (short texts fall below 1 from gzip's fixed overhead).",
+        "",
+    ])

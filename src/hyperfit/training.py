@@ -1,18 +1,32 @@
-"""Hyperfitting: full fine-tuning to near-zero training loss, with per-epoch monitoring and resume.
+"""Hyperfitting: fine-tuning to near-zero training loss, with per-epoch monitoring and resume.
 
 Settings follow the paper (Adam, constant learning rate, weight decay 0, all dropout 0, fixed batch size,
-fixed epochs). A checkpoint (model, optimizer, history) is written after every epoch outside the rule's
-declared output; a killed run resumes from it and, on CPU, ends bit-identical to an uninterrupted run:
-the data order of each epoch is derived from (seed, epoch) alone and nothing else draws random numbers.
+fixed epochs). One loop serves every set-up: one process on the CPU or one GPU, or one process per GPU
+started by `accelerate launch` (FSDP shards parameters, gradients and optimizer state; see
+hyperfit.distributed). Every process sees the same epoch order and takes its share of each batch.
+
+bf16: autocast over fp32 master weights where the GPU supports it (a constant lr of 1e-6 is below half a
+bf16 ulp of typical weights, so updates applied to bf16 weights would be rounded away). LoRA (peft) is an
+option; the saved model always has the adapter merged, so it is a plain model folder.
+
+A checkpoint (trainable weights, optimizer state, history) is written after every epoch outside the rule's
+declared output, with torch.distributed.checkpoint (each process writes its own shard). A killed run
+resumes from it and, on CPU, ends bit-identical to an uninterrupted run: the data order of each epoch is
+derived from (seed, epoch) alone and nothing else draws random numbers.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
+import shutil
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+from .errors import UserError
 from .generation import generate_batched
 from .metrics import score_sequences, ttr
 
@@ -32,6 +46,19 @@ def fingerprint(settings: dict, train: list[list[int]]) -> str:
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
+def shard(batch: list[int], rank: int, world: int) -> list[int]:
+    """This process's windows of one batch: every world-th one, starting at its rank."""
+    return batch[rank::world]
+
+
+def check_split(n: int, batch_size: int, world: int) -> None:
+    """Every batch must split evenly over the processes, so that averaging the processes' mean losses
+    equals the single-process mean (and no process idles in a collective)."""
+    if world > 1 and (batch_size % world or (n % batch_size) % world):
+        raise UserError(f"hyperfit.batch_size {batch_size} (and the last batch of {n} windows) must split "
+                        f"evenly over {world} processes: choose a batch size divisible by the GPU count")
+
+
 def monitor(model, train: list[list[int]], items: list[dict], settings: dict, pad_id: int,
             train_loss: float | None) -> dict:
     """Figure 2's numbers at one point of training."""
@@ -46,85 +73,254 @@ def monitor(model, train: list[list[int]], items: list[dict], settings: dict, pa
     gen = generate_batched(model, [it["context"] for it in items], settings["monitor_new_tokens"], pad_id,
                            batch_size=bs)
     window = settings["ttr_window"]
-    import math
     return {"train_loss": train_loss, "val_loss": val_loss, "val_entropy": sum(r["entropy_sum"] for r in s) / n,
             "val_ppl": math.exp(val_loss),
             "greedy_ttr": sum(ttr(g, window) for g in gen) / len(gen),
             "reference_ttr": sum(ttr(it["reference"], window) for it in items) / len(items)}
 
 
-def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict], settings: dict,
-             out_dir: str, ckpt_dir: str, log=print, progress_factory=None,
-             on_epoch_end: Callable[[int], None] | None = None) -> list[dict]:
-    """Train `model` in place; write the final model to out_dir; return the history rows."""
+# ------------------------------------------------------------------------------------------ set-up
+def use_bf16(settings: dict) -> bool:
     import torch
 
-    pad_id = tokenizer.pad_token_id
-    ckpt_dir = Path(ckpt_dir)
-    ckpt = ckpt_dir / "last.pt"
+    return bool(settings.get("bf16", False)) and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+
+def make_accelerator(settings: dict):
+    """The process's Accelerator: a plain single process, or the one `accelerate launch` set up (its
+    environment says how many processes and whether FSDP shards the model). The device comes from the
+    environment too (CUDA_VISIBLE_DEVICES, LOCAL_RANK); without CUDA it is the CPU."""
+    import torch
+    from accelerate import Accelerator
+
+    return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision="bf16" if use_bf16(settings) else "no")
+
+
+def lora_layers(spec, num_layers: int) -> list[int] | None:
+    """Layer indices for LoRA; negative ones count from the end ([-1] = the last layer); None = all."""
+    if spec is None:
+        return None
+    out = sorted({i % num_layers if -num_layers <= i < num_layers else _bad_layer(i, num_layers) for i in spec})
+    return out
+
+
+def _bad_layer(i: int, num_layers: int):
+    raise UserError(f"hyperfit.lora.layers: layer {i} does not exist (the model has {num_layers} layers)")
+
+
+def lora_targets(model, spec) -> list[str]:
+    """Module names that get adapters: a list as given, or for "all-linear" the name of every linear layer
+    but the output head (spelled out, so that it combines with a choice of layers)."""
+    import torch
+
+    if not isinstance(spec, str):
+        return list(spec)
+    if spec != "all-linear":
+        raise UserError(f"hyperfit.lora.target_modules: {spec!r} is neither all-linear nor a list of module names")
+    head = model.get_output_embeddings()
+    return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                   if isinstance(module, torch.nn.Linear) and module is not head})
+
+
+def add_lora(model, lora: dict, seed: int):
+    """Wrap `model` with LoRA adapters (peft); the base weights are frozen. Adapter initialisation is
+    seeded, so a rerun starts from the same adapters."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora.get("dropout", 0.0),
+                        target_modules=lora_targets(model, lora["target_modules"]),
+                        layers_to_transform=lora_layers(lora.get("layers"), model.config.num_hidden_layers),
+                        bias="none", task_type="CAUSAL_LM")
+    torch.manual_seed(seed)
+    return get_peft_model(model, config)
+
+
+# ------------------------------------------------------------------------------------------ the loop
+def train_epoch(accelerator, model, optimizer, train: list[list[int]], order: list[int], batch_size: int,
+                on_step: Callable[[], None] | None = None) -> list[float]:
+    """One pass over `order` in batches of `batch_size` windows (this process takes its share of each);
+    one Adam update per batch. Returns each update's loss, averaged over the processes."""
+    import torch
+
+    rank, world = accelerator.process_index, accelerator.num_processes
+    losses = []
+    model.train()
+    for b in range(0, len(order), batch_size):
+        batch = torch.tensor([train[i] for i in shard(order[b:b + batch_size], rank, world)],
+                             device=accelerator.device)
+        with accelerator.autocast():
+            loss = model(input_ids=batch, labels=batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(loss.detach())
+        if on_step is not None:
+            on_step()
+    return accelerator.reduce(torch.stack(losses), "mean").tolist() if world > 1 else torch.stack(losses).tolist()
+
+
+def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict], settings: dict,
+             out_dir: str, ckpt_dir: str, log=print, progress_factory=None,
+             on_epoch_end: Callable[[int], None] | None = None, save_dtype: str | None = None,
+             pad_id: int | None = None) -> list[dict]:
+    """Train `model`; write the final model (LoRA merged, in `save_dtype` if given) to out_dir from the
+    main process; return the history rows (on every process). `tokenizer` is saved with the model (an
+    image processor serves too); pad_id defaults to its pad token."""
+    import torch
+
+    accelerator = make_accelerator(settings)
+    check_split(len(train), settings["batch_size"], accelerator.num_processes)
+    log = log if accelerator.is_main_process else (lambda *_: None)
+    pad_id = tokenizer.pad_token_id if pad_id is None else pad_id
     fp = fingerprint(settings, train)
+    lora = settings.get("lora") or {}
+    if lora.get("enabled"):
+        model = add_lora(model, lora, settings["seed"])
+    if settings.get("gradient_checkpointing"):
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=settings["lr"], weight_decay=settings["weight_decay"])
+    model, optimizer = accelerator.prepare(model, optimizer)
+    plain = accelerator.unwrap_model(model)  # the module itself (FSDP shards it in place)
+
     history: list[dict] = []
     start_epoch = 1
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location="cpu", weights_only=False)
-        if state.get("fingerprint") == fp:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            history = state["history"]
-            start_epoch = state["epoch"] + 1
-            log(f"resuming from {ckpt} after epoch {state['epoch']}")
+    found = latest_checkpoint(ckpt_dir)
+    if found is not None:
+        meta = json.loads((found / "meta.json").read_text())
+        if meta["fingerprint"] == fp:
+            load_checkpoint(found, model, optimizer)
+            history, start_epoch = meta["history"], meta["epoch"] + 1
+            log(f"resuming from {found} after epoch {meta['epoch']}")
         else:
-            log(f"ignoring {ckpt}: it was written for other settings or data")
+            log(f"ignoring {found}: it was written for other settings or data")
     if not history:
-        row = {"epoch": 0, "step": 0, **monitor(model, train, monitor_items, settings, pad_id, None)}
+        row = {"epoch": 0, "step": 0, **monitor(plain, train, monitor_items, settings, pad_id, None)}
         history.append(row)
         log(json.dumps(row))
     bs, n = settings["batch_size"], len(train)
     steps_per_epoch = (n + bs - 1) // bs
-    dev = next(model.parameters()).device
-    use_bf16 = settings.get("bf16", False) and dev.type == "cuda" and torch.cuda.is_bf16_supported()
-    if settings.get("gradient_checkpointing"):
-        model.gradient_checkpointing_enable()
     bar = progress_factory(total=steps_per_epoch * settings["epochs"], initial=steps_per_epoch * (start_epoch - 1)) \
-        if progress_factory else None
+        if progress_factory and accelerator.is_main_process else None
     for epoch in range(start_epoch, settings["epochs"] + 1):
-        model.train()
         order = epoch_order(n, settings["seed"], epoch) if settings.get("shuffle", True) else list(range(n))
-        losses = []
-        for b in range(0, n, bs):
-            batch = torch.tensor([train[i] for i in order[b:b + bs]], device=dev)
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_bf16):
-                loss = model(input_ids=batch, labels=batch).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(loss.item())
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(epoch=epoch, loss=f"{loss.item():.4f}")
+        losses = train_epoch(accelerator, model, optimizer, train, order, bs,
+                             on_step=(lambda: bar.update(1)) if bar is not None else None)
         row = {"epoch": epoch, "step": epoch * steps_per_epoch,
-               **monitor(model, train, monitor_items, settings, pad_id, sum(losses) / len(losses))}
+               **monitor(plain, train, monitor_items, settings, pad_id, sum(losses) / len(losses))}
         history.append(row)
         log(json.dumps(row))
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        tmp = ckpt.with_suffix(".tmp")
-        torch.save({"fingerprint": fp, "epoch": epoch, "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "history": history}, tmp)
-        os.replace(tmp, ckpt)
+        save_checkpoint(accelerator, model, optimizer, ckpt_dir, epoch, {"fingerprint": fp, "history": history})
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     if bar is not None:
         bar.close()
     if settings.get("gradient_checkpointing"):
-        model.gradient_checkpointing_disable()
+        plain.gradient_checkpointing_disable()
+    export_model(accelerator, model, tokenizer, out_dir, save_dtype)
+    if not settings.get("keep_checkpoint", False) and accelerator.is_main_process:
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    return history
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+def latest_checkpoint(ckpt_dir: str | os.PathLike) -> Path | None:
+    """The newest complete checkpoint (its meta.json is written last), or None."""
+    done = sorted(p.parent for p in Path(ckpt_dir).glob("epoch-*/meta.json"))
+    return done[-1] if done else None
+
+
+def _state(model, optimizer):
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_state_dict
+
+    # Trainable weights only (with LoRA: the adapters), plus the optimizer state; sharded under FSDP.
+    msd, osd = get_state_dict(model, optimizer, options=StateDictOptions(ignore_frozen_params=True))
+    return {"model": msd, "optimizer": osd}
+
+
+def save_checkpoint(accelerator, model, optimizer, ckpt_dir, epoch: int, meta: dict) -> None:
+    import torch.distributed.checkpoint as dcp
+
+    ckpt_dir = Path(ckpt_dir)
+    path = ckpt_dir / f"epoch-{epoch:04d}"
+    if accelerator.is_main_process:
+        shutil.rmtree(path, ignore_errors=True)
+    accelerator.wait_for_everyone()
+    with _single_process_ok():
+        dcp.save(_state(model, optimizer), checkpoint_id=path, no_dist=accelerator.num_processes == 1)
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        tmp = path / "meta.json.part"
+        tmp.write_text(json.dumps({**meta, "epoch": epoch}))
+        os.replace(tmp, path / "meta.json")
+        for old in ckpt_dir.glob("epoch-*"):
+            if old != path:
+                shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
+
+
+@contextmanager
+def _single_process_ok():
+    """torch.distributed.checkpoint warns each time it runs without a process group; that is intended here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        yield
+
+
+def load_checkpoint(path: Path, model, optimizer) -> None:
+    import torch.distributed as dist
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_state_dict
+
+    state = _state(model, optimizer)
+    with _single_process_ok():
+        dcp.load(state, checkpoint_id=path, no_dist=not (dist.is_available() and dist.is_initialized()))
+    set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optimizer"],
+                   options=StateDictOptions(ignore_frozen_params=True))
+
+
+# ------------------------------------------------------------------------------------------ final model
+def export_model(accelerator, model, tokenizer, out_dir: str, save_dtype: str | None = None) -> None:
+    """save_pretrained of the trained model, from the main process: under FSDP the full weights are
+    gathered first (to the main process's CPU) and loaded into a plain copy; a LoRA adapter is merged."""
+    from accelerate.utils import DistributedType
+
     from .assets import save_plain_model
 
-    save_plain_model(model, tokenizer, out_dir)
-    if not settings.get("keep_checkpoint", False):
-        ckpt.unlink(missing_ok=True)
-    return history
+    state = accelerator.get_state_dict(model)  # a collective under FSDP: every process takes part
+    if accelerator.is_main_process:
+        plain = accelerator.unwrap_model(model)
+        if accelerator.distributed_type == DistributedType.FSDP:
+            plain = plain_copy(plain, state)
+        if hasattr(plain, "merge_and_unload"):
+            plain = plain.merge_and_unload()
+        if save_dtype is not None:
+            import torch
+
+            plain = plain.to(getattr(torch, save_dtype))
+        save_plain_model(plain, tokenizer, out_dir)
+    accelerator.wait_for_everyone()
+
+
+def plain_copy(model, state: dict):
+    """An unsharded copy of `model` (a transformers model, or a peft model around one) that holds the full
+    `state` (CPU tensors): built on the meta device, so no memory goes to a second set of weights, then
+    given the tensors. Only for saving: non-persistent buffers (rotary tables) stay on the meta device."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    with torch.device("meta"):
+        copy = AutoModelForCausalLM.from_config(base.config)
+    if hasattr(model, "peft_config"):
+        from peft import get_peft_model
+
+        copy = get_peft_model(copy, model.peft_config["default"])
+    copy.load_state_dict(state, assign=True)
+    copy.tie_weights()
+    return copy
 
 
 def monitor_subset(items: list[dict], per_domain: int) -> list[dict]:

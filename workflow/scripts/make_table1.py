@@ -1,25 +1,22 @@
-"""Table 1 (automatic columns): TTR per model x variant x decoding x length, perplexity and entropy."""
+"""Table 1: perplexity, TTR and the human-preference columns per model x length x method."""
 from pathlib import Path
 
 import _lib  # noqa: F401
 import pandas as pd
-from hyperfit.runner import run, write_table
-from hyperfit.tables import table1
+from hyperfit.human import table1_columns
+from hyperfit.runner import atomic_path, run, write_table
+from hyperfit.tables import read_generation_tables, table1, table1_notes
 
 
 def main(sm):
-    texts, scores = {}, {}
-    for path in sm.input.texts:  # results/metrics/{model}/{variant}/texts_{decoding}-{length}.tsv
-        p = Path(path)
-        decoding, length = p.stem.removeprefix("texts_").rsplit("-", 1)
-        texts[(p.parts[-3], p.parts[-2], decoding, int(length))] = pd.read_csv(p, sep="\t")
-    for path in sm.input.scores:
-        p = Path(path)
-        scores[(p.parts[-3], p.parts[-2])] = pd.read_csv(p, sep="\t")
-    window = int(next(c for c in next(iter(texts.values())).columns if c.startswith("ttr_last"))[8:])
-    table = table1(texts, scores, window)
+    texts = read_generation_tables(sm.input.texts, "texts")
+    scores = {(Path(p).parts[-3], Path(p).parts[-2]): pd.read_csv(p, sep="\t") for p in sm.input.scores}
+    window = sm.params.ttr_window
+    human = table1_columns(pd.read_csv(sm.input.human, sep="\t"))
+    table = table1(texts, scores, window, sm.params.decodings, human=human)
     write_table(table, sm.output.tsv)
-    write_table(table.round(4), sm.output.md)
+    with atomic_path(sm.output.md) as tmp:
+        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table1_notes(window), encoding="utf-8")
     print(table.to_string())
 
 
