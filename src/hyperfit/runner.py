@@ -19,7 +19,9 @@ def run(snakemake, main: Callable) -> None:
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
     terminal = sys.__stderr__
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    threads = str(getattr(snakemake, "threads", 1) or 1)
+    # `--cores 8` on a 2-core laptop gives a job 8 threads: more torch threads than cores only slows it down.
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    threads = str(min(int(getattr(snakemake, "threads", 1) or 1), usable))
     os.environ["OMP_NUM_THREADS"] = threads
     with open(log_path, "w", buffering=1) as log:
         sys.stdout = sys.stderr = log
