@@ -17,7 +17,11 @@ def entropy_from_logits(logits):
     """Entropy in nats of softmax(logits) along the last axis (torch tensor in, tensor out)."""
     import torch
 
-    logp = torch.log_softmax(logits.double(), dim=-1)
+    return entropy_from_logp(torch.log_softmax(logits.double(), dim=-1))
+
+
+def entropy_from_logp(logp):
+    """Entropy in nats from log-probabilities along the last axis."""
     return -(logp.exp() * logp).sum(-1)
 
 
@@ -54,7 +58,7 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8, topk
         target = ids[:, 1:]
         valid = mask[:, 1:].bool()
         nll = -logp.gather(-1, target.unsqueeze(-1)).squeeze(-1)
-        ent = -(logp.exp() * logp).sum(-1)
+        ent = entropy_from_logp(logp)
         kmax = min(max(topk), logp.shape[-1])
         top = torch.topk(logp, kmax, dim=-1).values.exp().cumsum(-1)
         for i in range(len(batch)):
