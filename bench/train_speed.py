@@ -67,7 +67,7 @@ def main() -> None:
 
     import torch
     from hyperfit.speed import count_params, mfu, peak_flops
-    from hyperfit.training import make_accelerator, train_epoch
+    from hyperfit.training import make_accelerator, make_optimizer, train_epoch
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -81,8 +81,8 @@ def main() -> None:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     params = count_params(model)
     bare = copy.deepcopy(model).to(dev)
-    bare_opt = torch.optim.Adam(bare.parameters(), lr=1e-6)
-    pipe_opt = torch.optim.Adam(model.parameters(), lr=1e-6)
+    bare_opt = make_optimizer(bare.parameters(), {"lr": 1e-6, "weight_decay": 0.0})  # the pipeline's Adam (fused)
+    pipe_opt = make_optimizer(model.parameters(), {"lr": 1e-6, "weight_decay": 0.0})
     pipe, pipe_opt = accelerator.prepare(model, pipe_opt)
 
     steps_per_run = args.warmup + args.steps

@@ -74,7 +74,7 @@ def test_checkpoint_for_other_settings_is_ignored(tiny_model_dir, tmp_path):
     tok = load_tokenizer(str(tiny_model_dir))
     train, items = data(tok)
     m = load_model(str(tiny_model_dir), for_training=True)
-    hyperfit(m, tok, train, items, settings(epochs=1, keep_checkpoint=True), str(tmp_path / "a"), str(tmp_path / "ck"),
+    hyperfit(m, tok, train, items, settings(epochs=2, keep_checkpoint=True), str(tmp_path / "a"), str(tmp_path / "ck"),
              log=lambda *_: None)
     logs = []
     m = load_model(str(tiny_model_dir), for_training=True)
@@ -154,3 +154,91 @@ def test_plain_copy_rebuilds_the_model_from_a_full_state_dict(tiny_model_dir, tm
     expected = model.state_dict()
     assert set(reloaded) == set(expected)
     assert all(torch.equal(reloaded[k], expected[k]) for k in expected)
+
+
+def test_order_and_swap_change_only_what_they_say():
+    from hyperfit.training import data_order, schedule
+
+    assert epoch_order(10, 3, 2, order=0) == epoch_order(10, 3, 2)
+    assert epoch_order(10, 3, 2, order=1) != epoch_order(10, 3, 2)
+    plain, swapped = epoch_order(10, 3, 2), epoch_order(10, 3, 2, swap=True)
+    assert [(a, b) for a, b in zip(plain, swapped) if a != b] == [(0, 9), (9, 0)] or \
+        sorted((a, b) for a, b in zip(plain, swapped) if a != b) == [(0, 9), (9, 0)]
+    assert data_order(4, {"shuffle": False, "swap": True, "seed": 0}, 1) == [3, 1, 2, 0]
+    assert data_order(4, {"shuffle": False, "seed": 0}, 1) == [0, 1, 2, 3]
+    assert schedule(5, {"batch_size": 2, "epochs": 3}) == (3, 3, 9)
+    assert schedule(5, {"batch_size": 2, "updates": 7, "epochs": None}) == (3, 3, 7)  # the last epoch stops early
+    assert schedule(8, {"batch_size": 4, "updates": 24}) == (2, 12, 24)
+
+
+def test_fixed_updates_stop_part_way_through_the_last_epoch(tiny_model_dir, tmp_path):
+    tok = load_tokenizer(str(tiny_model_dir))
+    train, items = data(tok)
+    m = load_model(str(tiny_model_dir), for_training=True)
+    hist = hyperfit(m, tok, train[:3], items, settings(updates=3, epochs=None, monitor_new_tokens=0),
+                    str(tmp_path / "out"), str(tmp_path / "ck"), log=lambda *_: None)
+    assert [(r["epoch"], r["step"]) for r in hist] == [(0, 0), (1, 2), (2, 3)]  # 2 updates per epoch, 3 in all
+    assert all(r["greedy_ttr"] != r["greedy_ttr"] for r in hist)  # NaN: no per-epoch generation
+
+
+def test_early_stopped_weights_are_those_of_the_best_validation_epoch(tiny_model_dir, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    tok = load_tokenizer(str(tiny_model_dir))
+    train, items = data(tok)
+    hist = hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(epochs=4),
+                    str(tmp_path / "full"), str(tmp_path / "ck"), log=lambda *_: None, best_dir=str(tmp_path / "best"))
+    best = min(hist, key=lambda r: r["val_loss"])["epoch"]
+    if best == 0:
+        reference = load_model(str(tiny_model_dir))
+    else:  # the same run stopped after the best epoch (the data order depends on seed and epoch only)
+        hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(epochs=best),
+                 str(tmp_path / "short"), str(tmp_path / "ck2"), log=lambda *_: None)
+        reference = AutoModelForCausalLM.from_pretrained(tmp_path / "short")
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "best").state_dict()
+    assert all(torch.equal(saved[k], v) for k, v in reference.state_dict().items())
+    again = monitor(AutoModelForCausalLM.from_pretrained(tmp_path / "best"), train, items, settings(),
+                    tok.pad_token_id, None)
+    assert again["val_loss"] == pytest.approx(hist[best]["val_loss"], rel=1e-5)
+    assert not (tmp_path / "ck").exists()
+
+
+def test_checkpoint_minutes_skip_checkpoints_and_a_resumed_run_keeps_its_best_weights(tiny_model_dir, tmp_path):
+    tok = load_tokenizer(str(tiny_model_dir))
+    train, items = data(tok)
+
+    def kill_after_2(epoch):
+        if epoch == 2:
+            raise Killed
+
+    with pytest.raises(Killed):
+        hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items,
+                 settings(checkpoint_minutes=1000), str(tmp_path / "a"), str(tmp_path / "ck"), log=lambda *_: None,
+                 on_epoch_end=kill_after_2, best_dir=str(tmp_path / "best_a"))
+    assert latest_checkpoint(tmp_path / "ck") is None  # none within 1000 minutes
+    full = hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(),
+                    str(tmp_path / "b"), str(tmp_path / "ck_b"), log=lambda *_: None, best_dir=str(tmp_path / "best_b"))
+    with pytest.raises(Killed):
+        hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(),
+                 str(tmp_path / "c"), str(tmp_path / "ck_c"), log=lambda *_: None, on_epoch_end=kill_after_2,
+                 best_dir=str(tmp_path / "best_c"))
+    resumed = hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(),
+                       str(tmp_path / "c"), str(tmp_path / "ck_c"), log=lambda *_: None, best_dir=str(tmp_path / "best_c"))
+    assert resumed == full
+    from safetensors.torch import load_file
+
+    a, b = load_file(tmp_path / "best_b/model.safetensors"), load_file(tmp_path / "best_c/model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_monitoring_at_the_ends_only_keeps_every_training_loss(tiny_model_dir, tmp_path):
+    tok = load_tokenizer(str(tiny_model_dir))
+    train, items = data(tok)
+    m = load_model(str(tiny_model_dir), for_training=True)
+    hist = hyperfit(m, tok, train, items, settings(epochs=3, monitor_epochs="ends"), str(tmp_path / "out"),
+                    str(tmp_path / "ck"), log=lambda *_: None)
+    assert [r["val_loss"] == r["val_loss"] for r in hist] == [True, False, False, True]  # NaN in between
+    assert all(r["train_loss"] > 0 for r in hist)
+    with pytest.raises(ValueError, match="every epoch"):
+        hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items,
+                 settings(monitor_epochs="ends"), str(tmp_path / "o2"), str(tmp_path / "ck2"), best_dir=str(tmp_path / "b"))

@@ -75,7 +75,9 @@ def run_job(spec: dict, log=print) -> None:
 
 
 def train_job(spec: dict) -> None:
-    """What every training process does: load tokens and model, hyperfit, write the history table."""
+    """What every training process does: load tokens and model, hyperfit, write the history table.
+    The training windows are the main run's (tokens.json), or with spec['pools'] and spec['setting'] a
+    sweep setting's (hyperfit.sweeps.setting_windows)."""
     import pandas as pd
     import torch
 
@@ -89,6 +91,11 @@ def train_job(spec: dict) -> None:
     torch.manual_seed(settings["seed"])
     tokens = read_json(spec["tokens"])
     items = monitor_subset(tokens["eval"], settings["monitor_contexts_per_domain"])
+    train = tokens["train"]
+    if spec.get("pools"):
+        from .sweeps import setting_windows
+
+        train = setting_windows(read_json(spec["pools"]), spec["setting"])
     # fp32 master weights; bf16 is used for compute (autocast) where the GPU has it
     model = load_model(spec["model"], "float32", for_training=True, place=accelerator.num_processes == 1)
     tok = load_tokenizer(spec["model"])
@@ -97,8 +104,9 @@ def train_job(spec: dict) -> None:
         from .runner import progress
 
         progress_factory = lambda **kw: progress(desc="hyperfit steps", **kw)  # noqa: E731
-    history = hyperfit(model, tok, tokens["train"], items, settings, spec["out_model"], spec["checkpoints"],
-                       progress_factory=progress_factory, save_dtype=spec.get("save_dtype"))
+    history = hyperfit(model, tok, train, items, settings, spec["out_model"], spec["checkpoints"],
+                       progress_factory=progress_factory, save_dtype=spec.get("save_dtype"),
+                       best_dir=spec.get("early_stopped"), pad_id=tokens["pad_id"])
     if accelerator.is_main_process:
         write_table(pd.DataFrame(history, columns=HISTORY_COLUMNS), spec["history"])
 

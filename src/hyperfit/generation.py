@@ -4,11 +4,14 @@ from __future__ import annotations
 
 def generate_batched(model, contexts: list[list[int]], max_new_tokens: int, pad_id: int, batch_size: int = 16,
                      do_sample: bool = False, top_p: float = 1.0, top_k: int = 0, temperature: float = 1.0,
-                     seed: int = 0, logits_processor=None, progress=None) -> list[list[int]]:
+                     seed: int = 0, logits_processor=None, progress=None,
+                     repetition_penalty: float | None = None) -> list[list[int]]:
     """Continuations of exactly max_new_tokens tokens for each context (EOS is suppressed until then).
 
     Contexts are processed in the given order in batches; sampling is seeded per batch so a result does
-    not depend on what ran before it in the process.
+    not depend on what ran before it in the process. repetition_penalty: transformers' CTRL-style penalty
+    (scores of tokens already in the context or continuation divided by it when positive, multiplied
+    when negative).
     """
     import torch
 
@@ -32,6 +35,8 @@ def generate_batched(model, contexts: list[list[int]], max_new_tokens: int, pad_
             kwargs.update(top_p=None, top_k=None, temperature=None)
         if logits_processor is not None:
             kwargs["logits_processor"] = logits_processor
+        if repetition_penalty is not None:
+            kwargs["repetition_penalty"] = repetition_penalty
         with torch.no_grad():
             gen = model.generate(input_ids=ids.to(dev), attention_mask=mask.to(dev), **kwargs)
         out.extend(row[width:].tolist() for row in gen.cpu())
