@@ -6,6 +6,7 @@
 #   results/tables/<table>.{tsv,md}, results/figures/<figure>.{pdf,png}   what the paper shows
 #   logs/<stage>/<wildcards...>.log                  one log per job (progress bars land here)
 #   benchmarks/<stage>/<wildcards...>.tsv            wall time and memory of the expensive jobs
+#   results/sweeps/<model>/<setting>/...             models trained by the sweeps (Figure 5, Table 4, comparison)
 #   results/checkpoints/...                          resume state of training (not a declared output)
 #   resources/lmeval/hf_datasets_cache/              datasets' cache of the offline lm-eval tasks (not declared)
 from snakemake.utils import min_version
@@ -27,6 +28,7 @@ include: "rules/hyperfit.smk"
 include: "rules/generate.smk"
 include: "rules/metrics.smk"
 include: "rules/figures.smk"
+include: "rules/sweeps.smk"
 include: "rules/human.smk"
 include: "rules/lmeval.smk"
 include: "rules/image.smk"
@@ -116,6 +118,22 @@ rule figure6:
 rule image_repetition:
     input:
         rules.make_image_repetition.output,
+
+
+rule figure5:
+    input:
+        rules.plot_figure5.output,
+
+
+rule table4:
+    input:
+        rules.make_table4.output,
+
+
+rule comparison:
+    input:
+        rules.make_comparison.output,
+        rules.plot_comparison.output,
 
 
 rule hyperfit_all:

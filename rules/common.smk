@@ -5,6 +5,7 @@ import sys
 
 from snakemake.utils import validate
 
+sys.path.insert(0, os.path.join(workflow.basedir, "src"))  # the project's library (hyperfit), for the helpers
 
 MODELS = list(config["models"])
 VARIANTS = ["original", "hyperfitted"]
@@ -216,13 +217,29 @@ RATERS = list(range(1, config["human"]["raters"] + 1))
 
 
 def human_generations():
-    """model, variant, decoding and length of every generation the human study pairs with the reference."""
-    return [
-        {"model": model, "variant": comp["variant"], "decoding": comp["decoding"], "length": int(length)}
+    """model, variant, decoding, length and file of every generation the human study pairs with the
+    reference: human.comparisons, then (human.table4) Table 4's models, first seed, at the longest length."""
+    runs = [
+        {"model": model, "variant": comp["variant"], "decoding": comp["decoding"], "length": int(length),
+         "path": f"results/generate/{model}/{comp['variant']}/{comp['decoding']}-{length}.jsonl"}
         for comp in config["human"]["comparisons"]
         for model in MODELS
         for length in comp.get("lengths") or LENGTHS
     ]
+    if config["human"]["table4"]:
+        decoding = config["comparison"]["decoding"]
+        runs += [
+            {"model": r["model"], "variant": table4_variant(r["label"]), "decoding": decoding, "length": max(LENGTHS),
+             "path": sweep_generation(r["model"], r["setting"], "model", decoding)}
+            for r in labelled("data_type", lambda m, n: None)
+            if r["seed"] == SEEDS[0]
+        ]
+    return runs
+
+
+def table4_variant(domain):
+    """How the human study names the model hyperfitted on `domain` for Table 4."""
+    return f"trained on {domain} (Table 4)"
 
 
 def human_annotation_files():
@@ -267,6 +284,7 @@ def final_outputs():
         "results/tables/table2.md",
         "results/figures/figure3.pdf",
         "results/figures/figure3.png",
+        *sweep_outputs(),
         "results/tables/table3.tsv",
         "results/tables/table3.md",
         "results/figures/figure4.pdf",
@@ -364,3 +382,191 @@ def image_outputs():
 
 
 check_image_config()
+
+
+# ------------------------------------------------------------------------------ sweeps (Figure 5, Table 4, comparison)
+from hyperfit import sweeps as sweeplib
+from hyperfit.errors import UserError as _SweepError
+from hyperfit.tables import decoding_kind
+
+SWEEP_MODELS = config["sweeps"]["models"] or MODELS
+SEEDS = list(config["sweeps"]["seeds"])
+EXPERIMENTS = sweeplib.experiments(config)
+SETTINGS = sweeplib.all_settings(config)
+MAIN_NAME = sweeplib.setting_name(sweeplib.main_setting(config))
+TRAINED = [name for name, s in SETTINGS.items() if not sweeplib.is_main(s, config)]  # the main one is not
+# Replicas of the main run under other seeds (the comparison) keep early-stopped weights; the rest do not.
+REPLICAS = sorted(set(TRAINED) & sweeplib.comparison_settings(config))
+SWEEP_ONLY = [name for name in TRAINED if name not in REPLICAS]
+COMPARISON = config["comparison"]
+TOP_LENGTH = max(LENGTHS)
+
+
+def check_sweeps_config():
+    try:
+        sweeplib.check_sweeps(config)
+    except _SweepError as exc:
+        fail(str(exc))
+    unknown = [m for m in SWEEP_MODELS if m not in MODELS]
+    if unknown:
+        fail(f"sweeps.models: {unknown} are not under models (have {MODELS})")
+    if COMPARISON["decoding"] not in DECODINGS or is_blocked(COMPARISON["decoding"]):
+        fail(f"comparison.decoding {COMPARISON['decoding']!r} must be a decoding of generation.decodings without "
+             f"the blocker: one of {[d for d in DECODINGS if not is_blocked(d)]}")
+    t = COMPARISON["temperature"]
+    if t["low"] >= t["high"]:
+        fail(f"comparison.temperature: low ({t['low']}) must be below high ({t['high']})")
+    if config["human"]["table4"] and TOP_LENGTH > config["data"]["reference_len"]:
+        fail(f"human.table4 pairs {TOP_LENGTH}-token continuations with the human ones, but data.reference_len is "
+             f"{config['data']['reference_len']}: raise it or set human.table4: false")
+
+
+check_sweeps_config()
+
+SETTING_NAMES = ["original", *SETTINGS]
+METHODS = [*DECODINGS, "repetition_penalty", *(f"matched_{name}" for name in SETTINGS)]
+
+
+wildcard_constraints:
+    setting="|".join(map(re.escape, SETTING_NAMES)),
+    trained="|".join(map(re.escape, SWEEP_ONLY)) or "NO_SWEEP_SETTING",
+    replica="|".join(map(re.escape, REPLICAS)) or "NO_REPLICA",
+    weights="model|early_stopped",
+    method="|".join(map(re.escape, METHODS)),
+
+
+def setting_root(model, name):
+    """Where a setting's weights are: the main run's folder for the main setting."""
+    return f"results/hyperfit/{model}" if name == MAIN_NAME else f"results/sweeps/{model}/{name}"
+
+
+def setting_weights(wildcards):
+    if wildcards.setting == "original":
+        if wildcards.weights != "model":
+            raise ValueError("the original model has no early-stopped weights: request .../original/eval/model/...")
+        return base_model_dir(wildcards.model)
+    return f"{setting_root(wildcards.model, wildcards.setting)}/{wildcards.weights}"
+
+
+def sweep_generation(model, name, weights, method, length=TOP_LENGTH):
+    """A generation file of a setting; the main run's own file where it already exists."""
+    if method in DECODINGS and weights == "model" and length in LENGTHS:
+        if name == "original" and not is_blocked(method):
+            return f"results/generate/{model}/original/{method}-{length}.jsonl"
+        if name == MAIN_NAME:
+            return f"results/generate/{model}/hyperfitted/{method}-{length}.jsonl"
+    return f"results/sweeps/{model}/{name}/eval/{weights}/{method}-{length}.jsonl"
+
+
+def sweep_scores(model, name, weights="model"):
+    return f"results/sweeps/{model}/{name}/eval/{weights}/scores.json"
+
+
+def method_decoding(wildcards):
+    """Generation settings of a method: a configured decoding, the repetition penalty, or sampling at the
+    matched temperature (read from the temperature file by the job)."""
+    method = wildcards.method
+    if method in DECODINGS:
+        if is_blocked(method) and wildcards.setting == "original":
+            raise ValueError(f"{method!r} uses the citation blocker, which applies to hyperfitted models only")
+        return config["generation"]["decodings"][method]
+    if method == "repetition_penalty":
+        return {**config["generation"]["decodings"][COMPARISON["decoding"]],
+                "repetition_penalty": COMPARISON["repetition_penalty"]}
+    return {"do_sample": True, "top_p": 1.0, "top_k": 0, "temperature": "matched"}
+
+
+def generation_seed(wildcards):
+    """Sampling seed: the setting's training seed (the main seed for the original model), or for the
+    matched-temperature rows the seed of the hyperfitted setting whose entropy is matched."""
+    name = wildcards.method[len("matched_"):] if wildcards.method.startswith("matched_") else wildcards.setting
+    return SETTINGS[name]["seed"] if name in SETTINGS else config["seed"]
+
+
+def sweep_generation_inputs(wildcards):
+    inputs = {"tokens": f"results/data/{wildcards.model}/tokens.json", "model": setting_weights(wildcards)}
+    if wildcards.setting not in ("original", MAIN_NAME) and is_blocked(wildcards.method):
+        inputs["pools"] = f"results/data/{wildcards.model}/sweep_tokens.json"
+    if wildcards.method.startswith("matched_"):
+        inputs["temperature"] = f"results/sweeps/{wildcards.model}/original/eval/model/temperature-{wildcards.method[8:]}.json"
+    return inputs
+
+
+def model_dtype(wildcards):
+    return config["models"][wildcards.model].get("dtype", "float32")
+
+
+SWEEP_DOMAINS = sorted(set(corpus_domains()) | set(sweeplib.pool_needs(config)))
+
+
+def sweep_training_params(name, early_stopping):
+    return {
+        "setting": SETTINGS[name],
+        "settings": sweeplib.training_settings(
+            {**config["hyperfit"], "ttr_window": config["metrics"]["ttr_window"]}, SETTINGS[name], early_stopping),
+    }
+
+
+def labelled(experiment, make_path):
+    """[(seed, label, name, path)] of an experiment, one path per setting (make_path(model, name))."""
+    return [
+        {"model": model, "seed": seed, "label": label, "setting": sweeplib.setting_name(s),
+         "path": make_path(model, sweeplib.setting_name(s))}
+        for model in SWEEP_MODELS
+        for seed, pairs in EXPERIMENTS[experiment].items()
+        for label, s in pairs
+    ]
+
+
+def history_path(model, name):
+    return f"{setting_root(model, name)}/history.tsv"
+
+
+def comparison_runs():
+    """Every row of the comparison, per model and seed: method label, setting name, weights, method."""
+    runs = []
+    unblocked = [d for d in DECODINGS if not is_blocked(d)]
+    for model in SWEEP_MODELS:
+        for seed, pairs in EXPERIMENTS["comparison"].items():
+            name = sweeplib.setting_name(pairs[0][1])
+            kind = lambda d: decoding_kind(config["generation"]["decodings"][d])  # noqa: E731
+            main = COMPARISON["decoding"]
+            rows = [(f"original {kind(d)}", "original", "model", d, False) for d in unblocked]
+            rows += [(f"original {kind(main)} + repetition penalty {COMPARISON['repetition_penalty']:g}",
+                      "original", "model", "repetition_penalty", False),
+                     ("original, sampled at the entropy-matched temperature", "original", "model", f"matched_{name}",
+                      True),
+                     (f"early-stopped {kind(main)}", name, "early_stopped", main, True)]
+            rows += [(f"hyperfitted {kind(d)}", name, "model", d, True) for d in DECODINGS]
+            for label, setting, weights, method, per_seed in rows:
+                if not per_seed and seed != SEEDS[0]:
+                    continue  # the original model's own rows do not depend on the training seed
+                runs.append({"model": model, "seed": seed, "method": label, "setting": setting, "weights": weights,
+                             "decoding": method, "hyperfitted_setting": name,
+                             "texts": sweep_generation(model, setting, weights, method),
+                             "scores": sweep_scores(model, setting, weights),
+                             "temperature": f"results/sweeps/{model}/original/eval/model/temperature-{name}.json"
+                             if method.startswith("matched_") else None,
+                             "train": "main" if name == MAIN_NAME else name,
+                             "history": history_path(model, name)})
+    return runs
+
+
+def comparison_inputs(wildcards):
+    runs = comparison_runs()
+    return {
+        "texts": sorted({r["texts"] for r in runs}),
+        "scores": sorted({r["scores"] for r in runs}),
+        "temperatures": sorted({r["temperature"] for r in runs if r["temperature"]}),
+        "histories": sorted({r["history"] for r in runs}),
+        "tokens": expand("results/data/{model}/tokens.json", model=SWEEP_MODELS),
+        "pools": expand("results/data/{model}/sweep_tokens.json", model=SWEEP_MODELS) if TRAINED else [],
+    }
+
+
+def sweep_outputs():
+    return [
+        *expand("results/tables/{name}.{ext}", name=["figure5_shuffle", "figure5_quantity", "table4", "comparison"],
+                ext=["tsv", "md"]),
+        *expand("results/figures/{name}.{ext}", name=["figure5", "comparison"], ext=["pdf", "png"]),
+    ]

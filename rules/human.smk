@@ -1,8 +1,6 @@
 rule make_human_packets:
     input:
-        generations=[
-            "results/generate/{model}/{variant}/{decoding}-{length}.jsonl".format(**g) for g in human_generations()
-        ],
+        generations=[g["path"] for g in human_generations()],
         tokens=expand("results/data/{model}/tokens.json", model=MODELS),
         tokenizers=[base_model_dir(model) for model in MODELS],
     output:

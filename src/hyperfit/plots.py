@@ -133,3 +133,68 @@ def figure6(data: dict, completions: dict[str, list[dict]]):
                  "below it: greedy completion", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def figure5(shuffle: pd.DataFrame, quantity: pd.DataFrame):
+    """Left: top-1 agreement matrix of the shuffle experiment (first model; mean over seeds). Right: mean
+    greedy TTR by number of training windows (95% intervals where there are several seeds), the original
+    model's TTR dotted."""
+    import numpy as np
+
+    fig, (ax_m, ax_q) = plt.subplots(1, 2, figsize=(11, 4.4), gridspec_kw={"width_ratios": [1.1, 1]})
+    model = shuffle["model"].iloc[0]
+    part = shuffle[shuffle["model"] == model]
+    labels = list(dict.fromkeys(part["a"]))
+    cells = {(a, b): v for a, b, v in zip(part["a"], part["b"], part["agreement"])}
+    matrix = np.array([[cells[(a, b)] for b in labels] for a in labels])
+    im = ax_m.imshow(matrix, vmin=min(0.5, matrix.min()), vmax=1, cmap="viridis")
+    for i in range(len(labels)):
+        for j in range(len(labels)):
+            ax_m.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                      color="white" if matrix[i, j] < 0.85 else "black")
+    ax_m.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    ax_m.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax_m.set_title(f"{model}: top-1 agreement (seeds: {int(part['seeds'].iloc[0])})")
+    fig.colorbar(im, ax=ax_m, fraction=0.046)
+    for i, (m, q) in enumerate(quantity.groupby("model", sort=False)):
+        color = f"C{i}"
+        ax_q.plot(q["num_samples"], q["ttr"], "-o", color=color, label=f"{m} hyperfitted greedy")
+        if q["ttr_ci_low"].notna().any():
+            ax_q.fill_between(q["num_samples"], q["ttr_ci_low"], q["ttr_ci_high"], color=color, alpha=0.2)
+        ax_q.axhline(q["original_ttr"].iloc[0], color=color, ls=":", label=f"{m} original greedy")
+    ax_q.set_xscale("log", base=2)
+    ax_q.set(xlabel="training windows (same number of updates)", ylabel="mean TTR", ylim=(0, 1),
+             title="TTR by amount of training data")
+    ax_q.grid(alpha=0.3)
+    ax_q.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def comparison_figure(table: pd.DataFrame):
+    """Left: TTR per method (bars, 95% intervals over seeds). Right: TTR against the model's mean
+    next-token entropy, one point per method."""
+    import numpy as np
+
+    models = list(dict.fromkeys(table["model"]))
+    fig, axes = plt.subplots(len(models), 2, figsize=(12, 0.45 * table["method"].nunique() + 2.2), squeeze=False)
+    for (ax_bar, ax_sc), model in zip(axes, models):
+        t = table[table["model"] == model].reset_index(drop=True)
+        y = np.arange(len(t))
+        colors = ["C1" if m.startswith("hyperfitted") else "C2" if m.startswith("early") else "C0" for m in t["method"]]
+        err = None
+        if t["ttr_ci_low"].notna().any():
+            err = np.vstack([(t["ttr"] - t["ttr_ci_low"]).fillna(0), (t["ttr_ci_high"] - t["ttr"]).fillna(0)])
+        ax_bar.barh(y, t["ttr"], xerr=err, color=colors)
+        ax_bar.set_yticks(y, t["method"], fontsize=8)
+        ax_bar.invert_yaxis()
+        ax_bar.set(xlabel="TTR", xlim=(0, 1), title=f"{model}: TTR by method")
+        ax_bar.grid(alpha=0.3, axis="x")
+        ax_sc.scatter(t["entropy"], t["ttr"], c=colors)
+        for _, r in t.iterrows():
+            ax_sc.annotate(r["method"], (r["entropy"], r["ttr"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
+        ax_sc.set(xlabel="mean next-token entropy on the evaluation texts (nats)", ylabel="TTR", ylim=(0, 1),
+                  title="Repetition against sharpness")
+        ax_sc.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

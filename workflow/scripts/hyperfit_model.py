@@ -9,7 +9,8 @@ from hyperfit.runner import run
 def main(sm):
     run_job({
         "tokens": sm.input.tokens, "model": sm.input.model,
-        "out_model": sm.output.model, "history": sm.output.history, "checkpoints": sm.params.checkpoints,
+        "out_model": sm.output.model, "early_stopped": sm.output.early_stopped, "history": sm.output.history,
+        "checkpoints": sm.params.checkpoints,
         "settings": {**sm.params.settings, "seed": sm.params.seed, "ttr_window": sm.params.ttr_window},
         "save_dtype": sm.params.dtype, "processes": sm.params.gpus, "gpu_mem_mb": sm.resources.gpu_mem_mb,
         "cpu_offload": sm.params.cpu_offload,

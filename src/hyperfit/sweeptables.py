@@ -1,0 +1,178 @@
+"""Tables of the sweeps and the baselines comparison, from generation and score files (no model here)."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .metrics import ttr
+from .overlap import REP_ORDERS, SubstringIndex, rep_n, words
+from .sweeps import agreement_rows, format_ci, mean_ci, pooled_entropy
+
+
+def summarize(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
+    """Mean and 95% t-interval over seeds of each value column, per group of `keys` (group order kept)."""
+    rows = []
+    for key, part in df.groupby(keys, sort=False):
+        row = dict(zip(keys, key if isinstance(key, tuple) else (key,)))
+        for col in values:
+            stats = mean_ci(part[col].tolist())
+            row[col] = stats["mean"]
+            row[f"{col}_ci_low"], row[f"{col}_ci_high"] = stats["ci_low"], stats["ci_high"]
+        row["seeds"] = len(part)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def with_ci(table: pd.DataFrame, col: str, digits: int = 3) -> list[str]:
+    """Markdown cells 'mean [low, high]' of a summarized column."""
+    return [format_ci({"mean": r[col], "ci_low": r[f"{col}_ci_low"], "ci_high": r[f"{col}_ci_high"]}, digits)
+            for _, r in table.iterrows()]
+
+
+def text_ttr(records: list[dict], window: int) -> float:
+    """Mean over texts of the TTR of the last `window` generated tokens."""
+    return sum(ttr(r["generated_ids"], window) for r in records) / len(records)
+
+
+# ------------------------------------------------------------------------------------------ Figure 5 left
+def shuffle_table(runs: list[dict], argmax: dict[str, list], original: dict[str, list]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Top-1 agreement between every pair of models of each seed's shuffle experiment (the original model
+    included), per seed and summarized over seeds. `runs`: model, seed, label, path; `argmax[path]` and
+    `original[model]`: the top-1 ids of each evaluation text."""
+    rows = []
+    for (model, seed), part in pd.DataFrame(runs).groupby(["model", "seed"], sort=False):
+        preds = {"original": original[model], **{r["label"]: argmax[r["path"]] for _, r in part.iterrows()}}
+        rows += [{"model": model, "seed": seed, **row} for row in agreement_rows(preds)]
+    per_seed = pd.DataFrame(rows)
+    return per_seed, summarize(per_seed, ["model", "a", "b"], ["agreement"])
+
+
+def shuffle_markdown(summary: pd.DataFrame) -> str:
+    parts = []
+    for model, part in summary.groupby("model", sort=False):
+        labels = list(dict.fromkeys(part["a"]))
+        cells = dict(zip(zip(part["a"], part["b"]), with_ci(part, "agreement")))
+        matrix = pd.DataFrame([[cells[(a, b)] for b in labels] for a in labels], index=labels, columns=labels)
+        parts.append(f"### {model} (seeds: {int(part['seeds'].iloc[0])})\n\n" + matrix.to_markdown())
+    return "\n\n".join(parts)
+
+
+# ------------------------------------------------------------------------------------------ Figure 5 right
+def quantity_table(runs: list[dict], texts: dict[str, list[dict]], histories: dict[str, pd.DataFrame],
+                   original_ttr: dict[str, float], window: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Mean greedy TTR per number of training windows (same number of updates), per seed and summarized;
+    with each run's final training loss, its epochs, and the original model's TTR for reference."""
+    rows = []
+    for r in runs:
+        h = histories[r["history"]]
+        rows.append({"model": r["model"], "num_samples": int(r["label"]), "seed": r["seed"],
+                     "epochs": int(h["epoch"].iloc[-1]), "updates": int(h["step"].iloc[-1]),
+                     "ttr": text_ttr(texts[r["path"]], window), "final_train_loss": float(h["train_loss"].iloc[-1]),
+                     "original_ttr": original_ttr[r["model"]]})
+    per_seed = pd.DataFrame(rows).sort_values(["model", "num_samples", "seed"], kind="stable")
+    summary = summarize(per_seed, ["model", "num_samples", "epochs", "updates", "original_ttr"],
+                        ["ttr", "final_train_loss"])
+    return per_seed, summary
+
+
+# ------------------------------------------------------------------------------------------ Table 4
+ORIGINAL_ROW = "none (original model)"
+NOT_COLLECTED = "not collected"
+
+
+def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict[str, list[dict]],
+                    original: dict[str, dict], window: int, human: dict | None = None) -> pd.DataFrame:
+    """Rows: the original model (baseline) and the base setting hyperfitted on each training domain;
+    columns: greedy TTR per evaluation domain and averaged (mean over seeds, 95% interval), perplexity
+    per evaluation domain, and the human columns human_<domain> and human_all: `human[(model, train_data)]`
+    (table4_human) where rated, else "not collected"."""
+    def measures(recs: list[dict], sc: list[dict]) -> dict:
+        out = {}
+        domains = sorted({r["domain"] for r in recs})
+        for d in domains:
+            out[f"ttr_{d}"] = text_ttr([r for r in recs if r["domain"] == d], window)
+            part = [s for s in sc if s["domain"] == d]
+            out[f"ppl_{d}"] = math.exp(sum(s["nll_sum"] for s in part) / sum(s["n"] for s in part))
+        out["ttr_average"] = sum(out[f"ttr_{d}"] for d in domains) / len(domains)
+        return out
+
+    rows = [{"model": m, "train_data": ORIGINAL_ROW, "seed": None, **measures(o["texts"], o["scores"])}
+            for m, o in original.items()]
+    rows += [{"model": r["model"], "train_data": r["label"], "seed": r["seed"],
+              **measures(texts[r["path"]], scores[r["scores"]])} for r in runs]
+    per_seed = pd.DataFrame(rows)
+    values = sorted((c for c in per_seed.columns if c.startswith(("ttr_", "ppl_"))),
+                    key=lambda c: (c.startswith("ppl_"), c == "ttr_average", c))
+    table = summarize(per_seed.drop(columns="seed"), ["model", "train_data"], values)
+    domains = sorted(c[len("ttr_"):] for c in values if c.startswith("ttr_") and c != "ttr_average")
+    for col in [f"human_{d}" for d in [*domains, "all"]]:
+        table[col] = [(human or {}).get((m, t), {}).get(col, NOT_COLLECTED)
+                      for m, t in zip(table["model"], table["train_data"])]
+    return table
+
+
+# ------------------------------------------------------------------------------------------ comparison
+def comparison_row(records: list[dict], scores: list[dict], train_windows: list[list[int]], window: int,
+                   threshold: int, temperature: dict | None = None) -> dict:
+    """The comparison's measures of one generation file: TTR, rep-n (words), overlap with the training
+    windows (mean longest shared token run, share over `threshold`), and the model's mean entropy and
+    perplexity on the evaluation texts (at the matched temperature for a temperature row)."""
+    index = SubstringIndex(train_windows)
+    overlaps = [index.longest_match(r["generated_ids"]) for r in records]
+    row = {"ttr": text_ttr(records, window)}
+    for n in REP_ORDERS:
+        vals = [rep_n(words(r["text"]), n) for r in records]
+        vals = [v for v in vals if not math.isnan(v)]
+        row[f"rep{n}"] = sum(vals) / len(vals) if vals else math.nan
+    row["overlap_mean"] = sum(overlaps) / len(overlaps)
+    row["overlap_share_gt"] = sum(o > threshold for o in overlaps) / len(overlaps)
+    if temperature is not None:
+        row["entropy"], row["ppl"], row["temperature"] = temperature["entropy"], temperature["ppl"], temperature["temperature"]
+    else:
+        n = sum(s["n"] for s in scores)
+        row["entropy"], row["ppl"] = pooled_entropy(scores), math.exp(sum(s["nll_sum"] for s in scores) / n)
+        row["temperature"] = math.nan
+    return row
+
+
+COMPARISON_VALUES = ["ttr", "rep2", "rep3", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt",
+                     "temperature", "early_stop_epoch"]
+
+
+def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
+    show = pd.DataFrame({"model": table["model"], "method": table["method"], "seeds": table["seeds"]})
+    for col in ["ttr", "rep2", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt"]:
+        show[col] = with_ci(table, col, 2 if col in ("ppl", "overlap_mean") else 3)
+    show["temperature"] = [f"{t:.3f}" if not math.isnan(t) else "" for t in table["temperature"]]
+    show["early_stop_epoch"] = [f"{e:g}" if not math.isnan(e) else "" for e in table["early_stop_epoch"]]
+    notes = "\n".join([
+        "Notes:", "",
+        "- Each cell: mean over training seeds [95% t-interval]; one seed gives the value alone. The original "
+        "model's own rows do not depend on a training seed.",
+        "- ttr: type-token ratio of the last generated tokens (metrics.ttr_window); rep2/rep4: share of repeated "
+        "word 2-/4-grams (SimCTG's rep-n).",
+        "- entropy, ppl: the model's mean next-token entropy (nats) and perplexity on the evaluation texts "
+        "(context + reference); for the temperature row, of softmax(logits / T) at the matched T.",
+        f"- overlap_mean: mean longest token run shared with that model's training windows; overlap_share_gt: "
+        f"share of texts sharing more than {threshold} tokens (the original model never saw them: its rows "
+        "measure chance overlap).",
+        "- early_stop_epoch: the epoch of lowest validation loss (on the monitored held-out texts, "
+        "hyperfit.monitor_contexts_per_domain of the evaluation texts per domain), whose weights the "
+        "early-stopped row uses; 0 is the model before training.",
+    ])
+    return show.to_markdown(index=False) + "\n\n" + notes
+
+
+def table4_human(preference: pd.DataFrame, spec: dict) -> dict[tuple[str, str], dict]:
+    """Table 4's human columns from the study kit's preference table, keyed by (model, train data): the %
+    of ratings preferring the model's continuation or judging it equal, per evaluation domain
+    ("human_<domain>") and pooled ("human_all"); the table says "not collected" until rated."""
+    out = {}
+    wanted = {ORIGINAL_ROW: spec["original"]["variant"], **spec["variants"]}
+    for (model, variant), part in preference.groupby(["model", "variant"], sort=False):
+        for train_data, v in wanted.items():
+            if v == variant:
+                part = part[(part["decoding"] == spec["decoding"]) & (part["length"].astype(int) == int(spec["length"]))]
+                out[(model, train_data)] = {f"human_{d}": x for d, x in zip(part["domain"], part["preferred_or_equal"])}
+    return out

@@ -1,0 +1,253 @@
+"""Sweeps: settings and their sharing, sweep data, statistics, temperature matching, tables (hand-worked)."""
+import copy
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+from hyperfit.errors import UserError
+from hyperfit.metrics import score_sequences
+from hyperfit.modeling import load_model, load_tokenizer
+from hyperfit.sweeps import (all_settings, base_setting, bracket, check_sweeps, comparison_settings, entropy_nll_at_temperatures,
+                             experiments, geometric_grid, interpolate, is_main, main_setting, match_temperature,
+                             mean_ci, pool_needs, select_pools, setting_name, setting_windows, top1_agreement,
+                             training_settings)
+from hyperfit.sweeptables import (comparison_row, data_type_table, quantity_table, shuffle_table, summarize,
+                                  table4_human)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def default_config():
+    return yaml.safe_load((ROOT / "config/config.yaml").read_text())
+
+
+# ------------------------------------------------------------------------------------------ settings
+def test_default_experiments_share_the_base_setting_and_train_each_setting_once():
+    cfg = default_config()
+    exp = experiments(cfg)
+    base = base_setting(cfg, 0)
+    assert exp["shuffle"][0][0] == ("order 0", base)
+    assert [label for label, _ in exp["shuffle"][0]] == ["order 0", "order 0, one swap", "order 1"]
+    assert (8, base) in exp["quantity"][0] and ("fiction", base) in exp["data_type"][0]
+    settings = all_settings(cfg)
+    # base (shared by all three sweeps), swap, order 1, N=4, N=16, wiki, news; and the main run (comparison)
+    assert len(settings) == 8
+    trained = [n for n, s in settings.items() if not is_main(s, cfg)]
+    assert len(trained) == 7 and setting_name(main_setting(cfg)) in settings
+    assert comparison_settings(cfg) == {setting_name(main_setting(cfg))}  # one seed: the main run itself
+    assert setting_name(base) == "fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0"
+    assert setting_name({**base, "swap": True}).endswith("-o0-swap")
+
+
+def test_a_sweep_setting_equal_to_the_main_run_is_the_main_model():
+    cfg = default_config()
+    cfg["sweeps"]["base"].update(num_samples=16, seq_len=128, updates=48, batch_size=4, lr=1e-4)
+    settings = all_settings(cfg)
+    assert is_main(base_setting(cfg, 0), cfg)
+    assert sum(is_main(s, cfg) for s in settings.values()) == 1  # the base = the main run (shuffle, quantity, type)
+    assert base_setting(cfg, 0)["seed"] == cfg["seed"]
+    cfg["sweeps"]["seeds"] = [0, 1]
+    assert not is_main(base_setting(cfg, 1), cfg)  # another seed is a replica, trained in the sweeps
+    assert len(all_settings(cfg)) == 2 * len(settings)
+
+
+def test_training_settings_fix_the_updates_and_skip_per_epoch_generation():
+    cfg = default_config()
+    s = {**base_setting(cfg, 3), "order": 2, "swap": True}
+    t = training_settings(cfg["hyperfit"], s, early_stopping=False)
+    assert t["updates"] == 24 and t["epochs"] is None and t["monitor_new_tokens"] == 0
+    assert t["monitor_epochs"] == "ends" and training_settings(cfg["hyperfit"], s, True)["monitor_epochs"] == "all"
+    assert (t["seed"], t["order"], t["swap"], t["lr"], t["batch_size"]) == (3, 2, True, 2e-4, 4)
+    assert t["monitor_contexts_per_domain"] == cfg["hyperfit"]["monitor_contexts_per_domain"]
+
+
+@pytest.mark.parametrize("change, message", [
+    (("data_type", "domains", ["fiction", "poetry"]), "sweeps.data_type.domains: 'poetry' has no entry"),
+    (("quantity", "num_samples", [2, 8]), "2 training windows is fewer than sweeps.base.batch_size"),
+    (("base", "num_samples", 4), "the data order cannot matter"),
+])
+def test_check_sweeps_names_the_fix(change, message):
+    cfg = default_config()
+    cfg["sweeps"][change[0]][change[1]] = change[2]
+    with pytest.raises(UserError, match=message):
+        check_sweeps(cfg)
+
+
+# ------------------------------------------------------------------------------------------ data
+def corpus(doc, words):
+    return {"id": doc, "text": " ".join(f"{doc}{i}" for i in range(words))}
+
+
+def test_pools_nest_avoid_the_evaluation_texts_and_start_with_the_main_windows():
+    corpora = {"fiction": [corpus("a", 400)], "news": [corpus("n", 200)]}
+    # main selection: two 10-word training windows and one evaluation passage per domain
+    selection = {"train_domain": "fiction",
+                 "train": [{"doc": "a", "start": 0, "end": 10, "text": "x"}, {"doc": "a", "start": 300, "end": 310,
+                                                                               "text": "y"}],
+                 "eval": {"fiction": [{"doc": "a", "start": 100, "end": 200}],
+                          "news": [{"doc": "n", "start": 0, "end": 300}]}}
+    needs = {"fiction": {0: 6, 1: 3}, "news": {0: 4}}
+    pools = select_pools(corpora, selection, needs, {"fiction": 10, "news": 10}, 10, main_seed=0)
+    main0 = pools["fiction"]["0"]
+    assert len(main0) == 6 and {p["start"] for p in main0[:2]} == {0, 300}  # the main windows come first
+    for p in main0 + pools["fiction"]["1"]:
+        end = p["end"]
+        assert not (p["start"] < 200 and 100 < end)  # never inside the evaluation passage
+    assert len({(p["doc"], p["start"]) for p in main0}) == 6
+    assert all(p["start"] >= 300 for p in pools["news"]["0"])  # the news evaluation passage covers 0..300
+    again = select_pools(corpora, selection, needs, {"fiction": 10, "news": 10}, 10, main_seed=0)
+    assert again == pools  # deterministic
+    with pytest.raises(UserError, match="sweeps need 40"):
+        select_pools(corpora, selection, {"news": {0: 40}}, {"news": 10}, 10, main_seed=0)
+
+
+def test_setting_windows_take_the_first_n_of_the_pool_in_text_order():
+    pools = {"fiction": {"0": [{"doc": "b", "start": 5, "ids": [1, 2, 3, 4]}, {"doc": "a", "start": 9, "ids": [5, 6, 7]},
+                               {"doc": "a", "start": 1, "ids": [8, 9, 10]}]}}
+    s = {"train_domain": "fiction", "seed": 0, "num_samples": 2, "seq_len": 3}
+    assert setting_windows(pools, s) == [[5, 6, 7], [1, 2, 3]]  # a@9 before b@5; cut to 3 tokens
+    assert setting_windows(pools, {**s, "num_samples": 3}) == [[8, 9, 10], [5, 6, 7], [1, 2, 3]]
+    with pytest.raises(UserError, match="fewer than seq_len 4"):
+        setting_windows(pools, {**s, "seq_len": 4})
+    with pytest.raises(UserError, match="no sweep data for domain 'news'"):
+        setting_windows(pools, {**s, "train_domain": "news"})
+
+
+def test_pool_needs_are_the_largest_sample_per_domain_and_seed():
+    cfg = default_config()
+    assert pool_needs(cfg) == {"fiction": {0: 16}, "news": {0: 8}, "wiki": {0: 8}}
+
+
+# ------------------------------------------------------------------------------------------ statistics
+def test_mean_ci_is_a_student_t_interval():
+    r = mean_ci([1.0, 2.0, 3.0])
+    half = 4.302652729911275 / math.sqrt(3)  # t(0.975, df=2) * sd 1 / sqrt(3)
+    assert r["mean"] == 2.0 and r["ci_low"] == pytest.approx(2 - half) and r["ci_high"] == pytest.approx(2 + half)
+    one = mean_ci([0.5])
+    assert one["mean"] == 0.5 and math.isnan(one["ci_low"]) and one["seeds"] == 1
+
+
+def test_top1_agreement_pools_positions_over_texts():
+    assert top1_agreement([[1, 2, 3], [4]], [[1, 0, 3], [5]]) == 0.5
+    with pytest.raises(ValueError):
+        top1_agreement([[1, 2]], [[1]])
+
+
+def test_temperature_search_helpers():
+    assert geometric_grid(0.1, 10, 3) == pytest.approx([0.1, 1.0, 10.0])
+    curve = [{"temperature": 0.5, "entropy": 1.0, "nll": 3.0}, {"temperature": 1.0, "entropy": 2.0, "nll": 2.0},
+             {"temperature": 2.0, "entropy": 4.0, "nll": 2.5}]
+    lo, hi = bracket(curve, 3.0)
+    assert (lo["temperature"], hi["temperature"]) == (1.0, 2.0)
+    assert interpolate(lo, hi, 3.0) == {"temperature": 1.5, "entropy": 3.0, "nll": 2.25}
+    assert bracket(curve, 5.0) is None
+
+
+def test_entropy_at_temperature_one_equals_the_scored_entropy(tiny_model_dir):
+    model = load_model(str(tiny_model_dir))
+    seqs = [[5, 9, 14, 3, 7, 7], [11, 4, 2]]
+    curve = entropy_nll_at_temperatures(model, seqs, [0.5, 1.0, 2.0], pad_id=0, batch_size=2)
+    scored = score_sequences(model, seqs, batch_size=2, pad_id=0)
+    n = sum(s["n"] for s in scored)
+    assert curve[1]["entropy"] == pytest.approx(sum(s["entropy_sum"] for s in scored) / n, rel=1e-5)
+    assert curve[1]["nll"] == pytest.approx(sum(s["nll_sum"] for s in scored) / n, rel=1e-5)
+    assert curve[0]["entropy"] < curve[1]["entropy"] < curve[2]["entropy"]
+
+
+def test_match_temperature_recovers_a_known_temperature(tiny_model_dir):
+    model = load_model(str(tiny_model_dir))
+    seqs = [[5, 9, 14, 3, 7, 7, 21, 40], [11, 4, 2, 8, 8, 30]]
+    target = entropy_nll_at_temperatures(model, seqs, [0.37], pad_id=0)[0]["entropy"]
+    found = match_temperature(model, seqs, target, 0, 0.05, 5.0, 16)
+    assert found["matched"] and found["temperature"] == pytest.approx(0.37, rel=0.01)
+    assert found["entropy"] == target and found["ppl"] == pytest.approx(math.exp(found["nll"]))
+    too_low = match_temperature(model, seqs, 0.0, 0, 0.05, 5.0, 4)
+    assert not too_low["matched"] and too_low["temperature"] == pytest.approx(0.05)
+
+
+# ------------------------------------------------------------------------------------------ tables
+def test_comparison_row_measures_by_hand():
+    records = [{"generated_ids": [1, 2, 3, 1, 2, 3], "text": "a b a b"},
+               {"generated_ids": [7, 8, 9, 10, 11, 12], "text": "c d e f"}]
+    scores = [{"n": 2, "nll_sum": 2.0, "entropy_sum": 1.0}, {"n": 2, "nll_sum": 2.0, "entropy_sum": 3.0}]
+    row = comparison_row(records, scores, train_windows=[[0, 2, 3, 1, 5], [9, 10]], window=6, threshold=2)
+    assert row["ttr"] == pytest.approx((3 / 6 + 1) / 2)
+    assert row["rep2"] == pytest.approx((1 / 3 + 0) / 2)  # "a b a b": bigrams ab, ba, ab -> 1 - 2/3
+    assert row["overlap_mean"] == 2.5  # [2, 3, 1] and [9, 10]: 3 and 2 tokens
+    assert row["overlap_share_gt"] == 0.5  # 3 > 2
+    assert row["entropy"] == 1.0 and row["ppl"] == pytest.approx(math.e) and math.isnan(row["temperature"])
+    matched = comparison_row(records, scores, [[0]], 6, 2, temperature={"entropy": 2.5, "ppl": 9.0,
+                                                                      "temperature": 0.8})
+    assert (matched["entropy"], matched["ppl"], matched["temperature"]) == (2.5, 9.0, 0.8)
+
+
+def test_shuffle_table_includes_the_original_and_averages_seeds():
+    runs = [{"model": "m", "seed": s, "label": lab, "path": f"{s}/{lab}"} for s in (0, 1) for lab in ("o0", "swap")]
+    argmax = {"0/o0": [[1, 2]], "0/swap": [[1, 3]], "1/o0": [[1, 2]], "1/swap": [[1, 2]]}
+    per_seed, summary = shuffle_table(runs, argmax, {"m": [[0, 2]]})
+    pair = summary[(summary["a"] == "o0") & (summary["b"] == "swap")].iloc[0]
+    assert pair["agreement"] == 0.75 and pair["seeds"] == 2  # seeds: 0.5 and 1.0
+    orig = summary[(summary["a"] == "original") & (summary["b"] == "o0")].iloc[0]
+    assert orig["agreement"] == 0.5
+    assert len(per_seed) == 2 * 9
+
+
+def test_quantity_table_reads_ttr_epochs_and_final_loss():
+    hist = pd.DataFrame({"epoch": [0, 1, 2], "step": [0, 2, 4], "train_loss": [3.0, 1.0, 0.25]})
+    runs = [{"model": "m", "seed": 0, "label": 4, "path": "t", "history": "h"}]
+    texts = {"t": [{"generated_ids": [1, 1, 2, 3]}, {"generated_ids": [4, 5, 6, 7]}]}
+    _, summary = quantity_table(runs, texts, {"h": hist}, {"m": 0.3}, window=4)
+    row = summary.iloc[0]
+    assert (row["num_samples"], row["epochs"], row["updates"]) == (4, 2, 4)
+    assert row["ttr"] == pytest.approx((0.75 + 1) / 2) and row["final_train_loss"] == 0.25
+    assert row["original_ttr"] == 0.3
+
+
+def test_data_type_table_per_evaluation_domain():
+    def recs(ids_by_domain):
+        return [{"domain": d, "generated_ids": ids} for d, ids in ids_by_domain]
+
+    def scores(nll):
+        return [{"domain": d, "n": 1, "nll_sum": nll, "entropy_sum": 0.0} for d in ("f", "w")]
+
+    original = {"m": {"texts": recs([("f", [1, 1]), ("w", [1, 1])]), "scores": scores(0.0)}}
+    runs = [{"model": "m", "seed": 0, "label": "w", "path": "t", "scores": "s"}]
+    human = {("m", "w"): {"human_f": "40.0", "human_all": "45.0"}}
+    table = data_type_table(runs, {"t": recs([("f", [1, 2]), ("w", [1, 1])])}, {"s": scores(math.log(2))}, original,
+                            window=2, human=human)
+    assert table["train_data"].tolist() == ["none (original model)", "w"]
+    hf = table.iloc[1]
+    assert (hf["ttr_f"], hf["ttr_w"], hf["ttr_average"]) == (1.0, 0.5, 0.75)
+    assert hf["ppl_f"] == pytest.approx(2.0) and table.iloc[0]["ppl_w"] == 1.0
+    assert [c for c in table.columns if "_ci_" not in c][2:7] == ["ttr_f", "ttr_w", "ttr_average", "ppl_f", "ppl_w"]
+    assert table["human_f"].tolist() == ["not collected", "40.0"] and table["human_all"].tolist()[1] == "45.0"
+    assert (table["human_w"] == "not collected").all()
+
+
+def test_table4_human_reads_the_study_kits_rows():
+    pref = pd.DataFrame({"model": ["m"] * 5, "variant": ["trained on w (Table 4)"] * 3 + ["original"] * 2,
+                         "decoding": ["greedy"] * 5, "length": [96, 96, 128, 96, 96],
+                         "domain": ["f", "all", "f", "f", "all"],
+                         "preferred_or_equal": ["40.0", "45.0", "99.0", "10.0", "not collected"]})
+    spec = {"variants": {"w": "trained on w (Table 4)"}, "decoding": "greedy", "length": 96,
+            "original": {"variant": "original"}}
+    got = table4_human(pref, spec)
+    assert got == {("m", "w"): {"human_f": "40.0", "human_all": "45.0"},
+                   ("m", "none (original model)"): {"human_f": "10.0", "human_all": "not collected"}}
+
+
+def test_summarize_keeps_group_order():
+    df = pd.DataFrame({"k": ["b", "a", "b"], "v": [1.0, 5.0, 3.0]})
+    out = summarize(df, ["k"], ["v"])
+    assert out["k"].tolist() == ["b", "a"] and out["v"].tolist() == [2.0, 5.0] and out["seeds"].tolist() == [2, 1]
+
+
+def test_default_config_is_not_mutated_by_experiments():
+    cfg = default_config()
+    before = copy.deepcopy(cfg)
+    experiments(cfg)
+    all_settings(cfg)
+    assert cfg == before
