@@ -293,9 +293,12 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     if settings.get("gradient_checkpointing"):
         plain.gradient_checkpointing_disable()
     export_model(accelerator, model, tokenizer, out_dir, save_dtype)
-    if best_dir is not None and accelerator.is_main_process:
+    if best_dir is not None and accelerator.is_main_process:  # copied whole, then renamed into place
+        staging = Path(str(best_dir) + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(best_tmp, staging)
         shutil.rmtree(best_dir, ignore_errors=True)
-        shutil.copytree(best_tmp, best_dir)
+        os.replace(staging, best_dir)
     if not settings.get("keep_checkpoint", False) and accelerator.is_main_process:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     accelerator.wait_for_everyone()
