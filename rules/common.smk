@@ -537,7 +537,8 @@ def comparison_runs():
                      ("original, sampled at the entropy-matched temperature", "original", "model", f"matched_{name}",
                       True),
                      (f"early-stopped {kind(main)}", name, "early_stopped", main, True)]
-            rows += [(f"hyperfitted {kind(d)}", name, "model", d, True) for d in DECODINGS]
+            rows += [(f"hyperfitted {kind(d)}", name, "model", d, True)
+                     for d in sorted(DECODINGS, key=is_blocked)]  # the blocked decodings last
             for label, setting, weights, method, per_seed in rows:
                 if not per_seed and seed != SEEDS[0]:
                     continue  # the original model's own rows do not depend on the training seed

@@ -86,8 +86,8 @@ def test_tiny_sharpness_and_human_study(tmp_path, tiny_model_dir):
     for ext in ("pdf", "png"):
         assert (work / f"results/figures/figure4.{ext}").stat().st_size > 1000
 
-    # Packets: comparisons x 9 contexts, each rater sees all pairs; the key stays out of the packets
-    comparisons = len(yaml.safe_load(cfg.read_text())["human"]["comparisons"])
+    # Packets: (comparisons + Table 4's 3 models) x 9 contexts, each rater sees all pairs; the key stays out
+    comparisons = len(yaml.safe_load(cfg.read_text())["human"]["comparisons"]) + 3
     key = pd.read_csv(work / "results/human/key.tsv", sep="\t", dtype={"raters": str})
     assert len(key) == comparisons * 9 and (key["raters"] == "1 2 3").all()
     for r in (1, 2, 3):

@@ -177,7 +177,8 @@ def comparison_figure(table: pd.DataFrame):
     import numpy as np
 
     models = list(dict.fromkeys(table["model"]))
-    fig, axes = plt.subplots(len(models), 2, figsize=(12, 0.45 * table["method"].nunique() + 2.2), squeeze=False)
+    fig, axes = plt.subplots(len(models), 2, figsize=(11, 0.4 * table["method"].nunique() + 2.2), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.3, 1]})
     for (ax_bar, ax_sc), model in zip(axes, models):
         t = table[table["model"] == model].reset_index(drop=True)
         y = np.arange(len(t))
@@ -186,14 +187,22 @@ def comparison_figure(table: pd.DataFrame):
         if t["ttr_ci_low"].notna().any():
             err = np.vstack([(t["ttr"] - t["ttr_ci_low"]).fillna(0), (t["ttr_ci_high"] - t["ttr"]).fillna(0)])
         ax_bar.barh(y, t["ttr"], xerr=err, color=colors)
-        ax_bar.set_yticks(y, t["method"], fontsize=8)
+        ax_bar.set_yticks(y, [f"{i + 1}. {m}" for i, m in enumerate(t["method"])], fontsize=8)
         ax_bar.invert_yaxis()
         ax_bar.set(xlabel="TTR", xlim=(0, 1), title=f"{model}: TTR by method")
         ax_bar.grid(alpha=0.3, axis="x")
         ax_sc.scatter(t["entropy"], t["ttr"], c=colors)
-        for _, r in t.iterrows():
-            ax_sc.annotate(r["method"], (r["entropy"], r["ttr"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
-        ax_sc.set(xlabel="mean next-token entropy on the evaluation texts (nats)", ylabel="TTR", ylim=(0, 1),
+        clusters: list[list] = []  # numbered as on the left; points that nearly coincide share one label
+        for i, r in t.iterrows():
+            near = next((c for c in clusters if abs(c[0] - r["entropy"]) < 0.03 and abs(c[1] - r["ttr"]) < 0.04), None)
+            if near is None:
+                clusters.append([r["entropy"], r["ttr"], [i + 1]])
+            else:
+                near[2].append(i + 1)
+        for x, y_, numbers in clusters:
+            ax_sc.annotate(", ".join(map(str, numbers)), (x, y_), fontsize=8, textcoords="offset points", xytext=(5, -3))
+        ax_sc.margins(x=0.15)
+        ax_sc.set(xlabel="mean next-token entropy (nats)", ylabel="TTR", ylim=(0, 1),
                   title="Repetition against sharpness")
         ax_sc.grid(alpha=0.3)
     fig.tight_layout()
