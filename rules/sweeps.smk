@@ -174,7 +174,7 @@ rule make_figure5_shuffle:
         tsv=report("results/tables/figure5_shuffle.tsv", caption="../report/figure5.rst", category="Tables"),
         md="results/tables/figure5_shuffle.md",
     params:
-        runs=[{k: v for k, v in r.items()} for r in labelled("shuffle", sweep_scores)],
+        runs=labelled("shuffle", sweep_scores),
         models=SWEEP_MODELS,
     log:
         "logs/tables/figure5_shuffle.log",
@@ -258,6 +258,7 @@ rule make_comparison:
         per_seed="results/tables/comparison_per_seed.tsv",
     params:
         runs=comparison_runs(),
+        models=SWEEP_MODELS,
         settings=SETTINGS,
         ttr_window=config["metrics"]["ttr_window"],
         threshold=config["metrics"]["overlap_threshold"],

@@ -10,8 +10,8 @@ from hyperfit.sweeptables import COMPARISON_VALUES, comparison_markdown, compari
 
 
 def main(sm):
-    tokens = {p.split("/")[-2]: read_json(p) for p in sm.input.tokens}
-    pools = {p.split("/")[-2]: read_json(p) for p in sm.input.pools}
+    tokens = {m: read_json(p) for m, p in zip(sm.params.models, sm.input.tokens)}
+    pools = {m: read_json(p) for m, p in zip(sm.params.models, sm.input.pools)}
     histories = {p: pd.read_csv(p, sep="\t") for p in sm.input.histories}
     rows = []
     for r in sm.params.runs:
