@@ -499,12 +499,10 @@ def model_dtype(wildcards):
 SWEEP_DOMAINS = sorted(set(corpus_domains()) | set(sweeplib.pool_needs(config)))
 
 
-def sweep_training_params(name, early_stopping):
-    return {
-        "setting": SETTINGS[name],
-        "settings": sweeplib.training_settings(
-            {**config["hyperfit"], "ttr_window": config["metrics"]["ttr_window"]}, SETTINGS[name], early_stopping),
-    }
+def sweep_training_settings(name, early_stopping):
+    """The training loop's settings of a sweep setting (replicas of the main run keep early-stopped weights)."""
+    return sweeplib.training_settings({**config["hyperfit"], "ttr_window": config["metrics"]["ttr_window"]},
+                                      SETTINGS[name], early_stopping)
 
 
 def labelled(experiment, make_path):

@@ -54,8 +54,8 @@ rule hyperfit_setting:
         model=directory("results/sweeps/{model}/{trained}/model"),
         history="results/sweeps/{model}/{trained}/history.tsv",
     params:
-        setting=lambda wildcards: sweep_training_params(wildcards.trained, False)["setting"],
-        settings=lambda wildcards: sweep_training_params(wildcards.trained, False)["settings"],
+        setting=lambda wildcards: SETTINGS[wildcards.trained],
+        settings=lambda wildcards: sweep_training_settings(wildcards.trained, False),
         dtype=model_dtype,
         checkpoints="results/checkpoints/sweeps/{model}/{trained}",
         gpus=lambda wildcards: model_compute(wildcards.model)["gpus"],
@@ -81,8 +81,8 @@ use rule hyperfit_setting as hyperfit_replica with:
         early_stopped=directory("results/sweeps/{model}/{replica}/early_stopped"),
         history="results/sweeps/{model}/{replica}/history.tsv",
     params:
-        setting=lambda wildcards: sweep_training_params(wildcards.replica, True)["setting"],
-        settings=lambda wildcards: sweep_training_params(wildcards.replica, True)["settings"],
+        setting=lambda wildcards: SETTINGS[wildcards.replica],
+        settings=lambda wildcards: sweep_training_settings(wildcards.replica, True),
         dtype=model_dtype,
         checkpoints="results/checkpoints/sweeps/{model}/{replica}",
         gpus=lambda wildcards: model_compute(wildcards.model)["gpus"],

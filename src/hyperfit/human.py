@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from .errors import UserError
+from .tables import NOT_COLLECTED
 
 CHOICES = ("A", "B", "equal")
 OUTCOMES = ("model", "reference", "equal")  # the columns of Fleiss' kappa's count matrix, in this order
-NOT_COLLECTED = "not collected"
 UNDEFINED = "undefined"
 GROUP = ["model", "variant", "decoding", "length"]
 PAIR = [*GROUP, "domain", "index"]

@@ -8,6 +8,7 @@ import pandas as pd
 from .metrics import ttr
 from .overlap import REP_ORDERS, SubstringIndex, rep_n, words
 from .sweeps import agreement_rows, format_ci, mean_ci, pooled_entropy
+from .tables import NOT_COLLECTED
 
 
 def summarize(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
@@ -78,7 +79,6 @@ def quantity_table(runs: list[dict], texts: dict[str, list[dict]], histories: di
 
 # ------------------------------------------------------------------------------------------ Table 4
 ORIGINAL_ROW = "none (original model)"
-NOT_COLLECTED = "not collected"
 
 
 def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict[str, list[dict]],

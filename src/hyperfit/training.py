@@ -44,18 +44,19 @@ def epoch_order(n: int, seed: int, epoch: int, order: int = 0, swap: bool = Fals
 
     g = torch.Generator().manual_seed(seed * 1_000_003 + epoch + order * 7_919_993)
     perm = torch.randperm(n, generator=g).tolist()
-    if swap and n > 1:
-        perm = [n - 1 if i == 0 else 0 if i == n - 1 else i for i in perm]
-    return perm
+    return swap_ends(perm) if swap else perm
+
+
+def swap_ends(perm: list[int]) -> list[int]:
+    """`perm` with windows 0 and n-1 exchanged wherever they stand."""
+    last = len(perm) - 1
+    return [last if i == 0 else 0 if i == last else i for i in perm]
 
 
 def data_order(n: int, settings: dict, epoch: int) -> list[int]:
     """The order of the training windows in `epoch` under `settings` (shuffle, seed, order, swap)."""
     if not settings.get("shuffle", True):
-        order = list(range(n))
-        if settings.get("swap") and n > 1:
-            order[0], order[-1] = order[-1], order[0]
-        return order
+        return swap_ends(list(range(n))) if settings.get("swap") else list(range(n))
     return epoch_order(n, settings["seed"], epoch, settings.get("order", 0), bool(settings.get("swap")))
 
 
