@@ -1,21 +1,24 @@
 # The Hyperfitting Phenomenon (Carlsson et al., ICLR 2025) as one workflow.
 #
-# Output path convention (every rule follows it):
-#   resources/<kind>/<name>...                       retrieved inputs (PyPI artifacts, models, corpora)
-#   results/<stage>/<model>/<variant>/<file>         computed results; variant = original | hyperfitted
+# The unit is a *setting* (everything that decides a trained model): hyperfit.settings lists every one the
+# config asks for, `original` (no training) and the main run `hyperfitted` included; one rule trains a
+# setting, one generates, one scores. Output path convention (every rule follows it):
+#   resources/<kind>/<name>...                           retrieved inputs (PyPI artifacts, models, corpora)
+#   results/data/...                                     passages and token ids
+#   results/train/<model>/<setting>/                     a training run: model/, history.tsv, early_stopped/
+#   results/eval/<model>/<setting>/<weights>/<file>      what is measured on one set of weights
 #   results/tables/<table>.{tsv,md}, results/figures/<figure>.{pdf,png}   what the paper shows
-#   logs/<stage>/<wildcards...>.log                  one log per job (progress bars land here)
-#   benchmarks/<stage>/<wildcards...>.tsv            wall time and memory of the expensive jobs
-#   results/sweeps/<model>/<setting>/...             models trained by the sweeps (Figure 5, Table 4, comparison)
-#   results/checkpoints/...                          resume state of training (not a declared output)
-#   resources/lmeval/hf_datasets_cache/              datasets' cache of the offline lm-eval tasks (not declared)
+#   results/human/...                                    the human preference study kit and its results
+#   logs/<stage>/<wildcards...>.log                      one log per job (progress bars land here)
+#   benchmarks/<stage>/<wildcards...>.tsv                wall time and memory of the expensive jobs
+#   results/checkpoints/<model>/<setting>/               resume state of training (not a declared output)
 from snakemake.utils import min_version
 
 min_version("9.0")
 
 
-# The embedded default, unless --configfile names a complete config of its own (config/paper.yaml, a test's
-# tiny config): those replace it rather than being merged key by key into it.
+# The embedded default, unless --configfile names a config of its own (config/paper.yaml, a test's config):
+# that one replaces it, and keys it leaves out take the schema's defaults, which equal config/config.yaml's.
 if not workflow.overwrite_configfiles:
 
     configfile: "config/config.yaml"
@@ -24,22 +27,15 @@ if not workflow.overwrite_configfiles:
 include: "rules/common.smk"
 include: "rules/resources.smk"
 include: "rules/data.smk"
-include: "rules/hyperfit.smk"
-include: "rules/generate.smk"
-include: "rules/metrics.smk"
-include: "rules/figures.smk"
-include: "rules/sweeps.smk"
-include: "rules/human.smk"
+include: "rules/train.smk"
+include: "rules/eval.smk"
 include: "rules/lmeval.smk"
 include: "rules/image.smk"
+include: "rules/products.smk"
 
 
-rule all:
-    default_target: True
-    input:
-        final_outputs(),
-
-
+# One target per figure and table, in the paper's order, then the baselines, the human study, downstream
+# evaluation and the image branch; each leads to its rule in rules/products.smk.
 rule figure2:
     input:
         rules.plot_figure2.output,
@@ -80,49 +76,11 @@ rule figure4:
         rules.plot_figure4.output,
 
 
-rule human_packets:
-    input:
-        rules.make_human_packets.output,
-
-
-rule human_results:
-    input:
-        rules.summarize_human_ratings.output,
-
-
-rule table_mmlu:
-    input:
-        rules.make_table_mmlu.output,
-
-
-rule table_glue:
-    input:
-        rules.make_table_glue.output,
-
-
-rule figure_downstream:
-    input:
-        rules.plot_downstream.output,
-
-
-rule lmeval_all:
-    input:
-        expand(rules.evaluate_lmeval.output.results, model=MODELS, variant=VARIANTS, suite=SUITES),
-
-
-rule figure6:
-    input:
-        rules.plot_figure6.output,
-
-
-rule image_repetition:
-    input:
-        rules.make_image_repetition.output,
-
-
 rule figure5:
     input:
         rules.plot_figure5.output,
+        rules.make_figure5_shuffle.output,
+        rules.make_figure5_quantity.output,
 
 
 rule table4:
@@ -136,11 +94,58 @@ rule comparison:
         rules.plot_comparison.output,
 
 
-rule hyperfit_all:
+rule human_packets:
     input:
-        expand(rules.hyperfit_model.output.model, model=MODELS),
+        rules.make_human_packets.output,
+
+
+rule human_results:
+    input:
+        rules.summarize_human_ratings.output,
+
+
+rule table_mmlu:
+    input:
+        expand(rules.make_lmeval_table.output, suite="mmlu"),
+
+
+rule table_glue:
+    input:
+        expand(rules.make_lmeval_table.output, suite="glue"),
+
+
+rule figure_downstream:
+    input:
+        rules.plot_downstream.output,
+
+
+rule figure6:
+    input:
+        rules.plot_figure6.output,
+
+
+rule image_repetition:
+    input:
+        rules.make_image_repetition.output,
+
+
+# Intermediate stages as targets: every training run, generation file, and lm-eval result.
+rule train_all:
+    input:
+        [S.train_dir(s.model, s.name) for s in SETTINGS.values() if s.trained],
 
 
 rule generate_all:
     input:
-        generation_outputs(),
+        [g["texts"] for g in S.generations(config)],
+
+
+rule lmeval_all:
+    input:
+        [S.lmeval_result(r["model"], r["setting"], suite) for r in S.variant_runs(config) for suite in SUITES],
+
+
+rule all:
+    default_target: True
+    input:
+        *(getattr(rules, target).input for target in S.targets(config)),

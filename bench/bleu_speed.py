@@ -10,9 +10,7 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from hyperfit.overlap import self_bleu  # noqa: E402
 

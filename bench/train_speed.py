@@ -7,7 +7,7 @@ The model is a Llama with random weights: `small` (~5M parameters, for a CPU) or
 shape: 22 layers, hidden 2048, 32 heads with 4 KV heads, vocabulary 32000; for a GPU). Both loops train a
 copy of the same initial model with Adam (lr 1e-6) on the same random token batches:
 
-- pipeline: hyperfit.training.train_epoch, the step the hyperfit_model rule runs (accelerate's Accelerator,
+- pipeline: hyperfit.training.train_epoch, the step the train_setting rule runs (accelerate's Accelerator,
   per-step batch tensors built from token lists, loss kept on the device until the end of the epoch);
 - bare: forward with labels, backward, Adam step, zero_grad on batches already on the device.
 
@@ -25,12 +25,10 @@ import argparse
 import copy
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 CONFIGS = {
     "small": dict(vocab_size=8192, hidden_size=256, intermediate_size=688, num_hidden_layers=4,

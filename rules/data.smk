@@ -1,12 +1,15 @@
+# Data: passages chosen once on text (the main run's windows, the evaluation texts, every setting's pool of
+# training passages), then token ids per model.
+
+
 rule select_passages:
     input:
-        corpora=expand("resources/corpora/{domain}.jsonl", domain=corpus_domains()),
+        corpora=expand("resources/corpora/{domain}.jsonl", domain=S.corpus_domains(config)),
     output:
         passages="results/data/passages.json",
     params:
-        data=config["data"],
-        seed=config["seed"],
-        domains=corpus_domains(),
+        domains=S.corpus_domains(config),
+        plan=S.data_plan(config),
     log:
         "logs/data/select_passages.log",
     conda:
@@ -18,10 +21,11 @@ rule select_passages:
 rule tokenize_data:
     input:
         passages=rules.select_passages.output.passages,
-        model=lambda wildcards: base_model_dir(wildcards.model),
+        model=get_base_model,
     output:
         tokens="results/data/{model}/tokens.json",
     params:
+        pool_seq_len=S.pool_seq_len(config),
         data=config["data"],
     log:
         "logs/data/tokenize_{model}.log",

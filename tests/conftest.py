@@ -1,13 +1,9 @@
 """Shared fixtures: a tiny causal LM and its tokenizer, built offline (no hub, no download)."""
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 
 def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0) -> Path:

@@ -1,7 +1,8 @@
 """Data subsetting: passage grid, disjoint selection, clear errors, tokenisation."""
 import pytest
 from hyperfit.assets import unwrap_paragraphs
-from hyperfit.data import check_disjoint, passage_slots, select_passages, tokenize_selection
+from hyperfit.data import (check_disjoint, passage_slots, select_all, select_passages, setting_windows,
+                           tokenize_selection)
 from hyperfit.errors import UserError
 
 
@@ -57,14 +58,25 @@ class CharTok:
         return {"input_ids": [ord(c) for c in text]}
 
 
-def test_tokenize_selection_cuts_windows():
-    sel = {"train": [{"doc": "d", "start": 0, "end": 6, "text": "abcdef"}],
+def test_tokenize_selection_cuts_pools_and_evaluation_texts():
+    sel = {"pools": {"x": {"0": [{"doc": "d", "start": 0, "end": 6, "text": "abcdef"}]}},
            "eval": {"x": [{"doc": "e", "start": 0, "end": 5, "text": "vwxyz"}]}}
-    out = tokenize_selection(sel, CharTok(), seq_len=4, context_len=2, reference_len=3)
-    assert out["train"] == [[97, 98, 99, 100]]
+    out = tokenize_selection(sel, CharTok(), {"x": 4}, context_len=2, reference_len=3)
+    assert out["pools"] == {"x": {"0": [{"doc": "d", "start": 0, "ids": [97, 98, 99, 100]}]}}
     assert out["eval"] == [{"domain": "x", "index": 0, "context": [118, 119], "reference": [120, 121, 122]}]
-    with pytest.raises(UserError, match="fewer than seq_len=7"):
-        tokenize_selection(sel, CharTok(), seq_len=7, context_len=2, reference_len=3)
+    assert setting_windows(out, {"train_domain": "x", "seed": 0, "num_samples": 1, "seq_len": 3}) == [[97, 98, 99]]
+    with pytest.raises(UserError, match="fewer than context\\+reference=6"):
+        tokenize_selection(sel, CharTok(), {"x": 4}, context_len=3, reference_len=3)
+
+
+def test_the_main_run_takes_the_windows_the_main_selection_chose():
+    plan = {"train_domain": "fic", "num_samples": 3, "eval_domains": ["fic", "news"], "contexts_per_domain": 2,
+            "eval_words": 10, "needs": {"fic": {0: 5}}, "seed": 0, "pool_words": {"fic": 20}}
+    sel = select_all(corpora(), plan)
+    tokens = tokenize_selection(sel, CharTok(), {"fic": 50}, context_len=2, reference_len=3)
+    windows = setting_windows(tokens, {"train_domain": "fic", "seed": 0, "num_samples": 3, "seq_len": 50})
+    assert windows == [[ord(c) for c in s["text"][:50]] for s in sel["train"]]
+    assert len(sel["pools"]["fic"]["0"]) == 5
 
 
 def test_unwrap_paragraphs():

@@ -36,17 +36,18 @@ def test_two_processes_train_like_one(tiny_model_dir, tmp_path):
     items = [{"domain": "d", "index": i, "context": tok(t)["input_ids"][:4], "reference": tok(t)["input_ids"][4:8]}
              for i, t in enumerate(texts)]
     tokens = tmp_path / "tokens.json"
-    tokens.write_text(json.dumps({"train": train, "eval": items, "pad_id": tok.pad_token_id}))
+    pool = [{"doc": "d", "start": i, "ids": ids} for i, ids in enumerate(train)]
+    tokens.write_text(json.dumps({"pools": {"d": {"0": pool}}, "eval": items, "pad_id": tok.pad_token_id}))
+    setting = {"train_domain": "d", "seed": 0, "num_samples": 4, "seq_len": 8}
     settings = dict(epochs=3, batch_size=2, lr=3e-3, weight_decay=0.0, seed=0, shuffle=True, eval_batch_size=4,
                     monitor_new_tokens=8, ttr_window=8, keep_checkpoint=False, monitor_contexts_per_domain=2,
                     lora={"enabled": False})
     out = {}
     for n in (1, 2):
-        run_job({"tokens": str(tokens), "model": str(tiny_model_dir), "out_model": str(tmp_path / f"model{n}"),
-                 "history": str(tmp_path / f"history{n}.tsv"), "checkpoints": str(tmp_path / f"ck{n}"),
-                 "settings": settings, "processes": n})
-        out[n] = (pd.read_csv(tmp_path / f"history{n}.tsv", sep="\t"),
-                  AutoModelForCausalLM.from_pretrained(tmp_path / f"model{n}").state_dict())
+        run_job({"tokens": str(tokens), "model": str(tiny_model_dir), "run": str(tmp_path / f"run{n}"),
+                 "train": setting, "checkpoints": str(tmp_path / f"ck{n}"), "settings": settings, "processes": n})
+        out[n] = (pd.read_csv(tmp_path / f"run{n}/history.tsv", sep="\t"),
+                  AutoModelForCausalLM.from_pretrained(tmp_path / f"run{n}/model").state_dict())
     (h1, w1), (h2, w2) = out[1], out[2]
     assert list(h2["epoch"]) == [0, 1, 2, 3]
     # each process took one window of each batch; averaged gradients equal the batch mean up to rounding

@@ -309,11 +309,11 @@ def test_table1_takes_the_human_columns(tmp_path):
 
     key, _ = make_study(synthetic_pairs(), raters=3, ratings_per_pair=3, seed=0)  # hyperfitted greedy only
     table = preference_table(key, ingest(write_rater_files(tmp_path / "r", key), key), iterations=10, seed=0)
-    texts = {("m", v, "greedy", 16): pd.DataFrame({"domain": ["news"], "ttr_last16": [0.5], "ttr_full": [0.5]})
+    texts = {("m", v, "greedy", 16): pd.DataFrame({"domain": ["news"], "ttr": [0.5], "ttr_full": [0.5]})
              for v in ("original", "hyperfitted")}
     scores = {("m", v): pd.DataFrame({"n": [2], "nll_sum": [2.0], "entropy_sum": [1.0]})
               for v in ("original", "hyperfitted")}
-    t1 = table1(texts, scores, 16, {"greedy": {"do_sample": False}}, human=table1_columns(table))
+    t1 = table1(texts, scores, {"greedy": {"do_sample": False}}, human=table1_columns(table))
     by_variant = t1.set_index("variant")
     assert by_variant.loc["hyperfitted", "human_pref_or_equal"] == pytest.approx(75.0)
     assert by_variant.loc["hyperfitted", "human_kappa"] == pytest.approx(1 / 15)

@@ -91,6 +91,6 @@ def test_paper_image_branch_runs_with_a_filled_model_folder(tmp_path, offline):
     assert table["variant"].tolist() == ["original", "hyperfitted", "held-out image"]
     assert (table["generated_pixels"] == 24 * 32).all()  # the last 24 rows, the last pixel included
     assert table["setting"].str.contains("openai/imagegpt-large on").all()
-    history = pd.read_csv(work / "results/hyperfit/imagegpt-large/history.tsv", sep="\t")
+    history = pd.read_csv(work / "results/train/imagegpt-large/hyperfitted/history.tsv", sep="\t")
     assert list(history["epoch"]) == [0, 1, 2] and history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
     assert (work / "results/figures/figure6.png").stat().st_size > 1000

@@ -158,8 +158,9 @@ def test_gzip_ratio():
 def test_text_metrics_by_hand():
     records = [{"domain": "news", "index": 0, "text": "a b a b", "generated_ids": [1, 2, 3, 4, 7]},
                {"domain": "news", "index": 1, "text": "c d", "generated_ids": [5, 6]}]
-    rows = text_metrics(records, train_ids=[[2, 3, 4, 8], [5]], train_texts=["x a b", "c"])
+    rows = text_metrics(records, train_ids=[[2, 3, 4, 8], [5]], train_texts=["x a b", "c"], ttr_window=4)
     first, second = rows
+    assert (first["ttr"], first["ttr_full"], second["ttr"]) == (1.0, 1.0, 1.0)  # [2, 3, 4, 7]; [1..7]; [5, 6]
     assert first["overlap"] == 3 and second["overlap"] == 1
     assert first["n_words"] == 4 and first["n_tokens"] == 5
     assert first["self_bleu"] == 0.0  # no word of "a b a b" in "c d"

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "tests" / "slurm"
 # Resources, data, hyperfitting, generation and scoring of the hyperfitted model (the rules with a gpu
 # resource), a plot: 10 jobs, every kind of rule of the trunk, within a few minutes on 2 cores.
-TARGETS = ["figure2", "results/generate/tiny/hyperfitted/greedy-16.jsonl", "results/metrics/tiny/hyperfitted/scores.tsv"]
+TARGETS = ["figure2", "results/eval/tiny/hyperfitted/model/greedy-16.jsonl", "results/eval/tiny/hyperfitted/model/scores.json"]
 TARGET_RULES = ["figure2"]       # a target rule only collects files: it runs in the Snakemake process itself
 SNAKEMAKE_TIMEOUT = 900          # seconds for one workflow run; `timeout -k` also kills a Snakemake that hangs
 
@@ -79,7 +79,7 @@ def test_tiny_workflow_on_slurm_matches_a_local_run(slurm_cluster, tmp_path, tin
 
     # Every job but the target rule was submitted to SLURM ...
     counts = job_counts(log)
-    assert counts["hyperfit_model"] == counts["generate_texts"] == counts["score_references"] == 1
+    assert counts["train_setting"] == counts["generate_texts"] == counts["score_texts"] == 1
     assert sorted(re.findall(r"^localrule (\w+):", log, flags=re.M)) == TARGET_RULES
     submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", log))
     assert len(submitted) == sum(counts.values()) - len(TARGET_RULES) >= 9
@@ -88,13 +88,13 @@ def test_tiny_workflow_on_slurm_matches_a_local_run(slurm_cluster, tmp_path, tin
     assert {records.get(job) for job in submitted.values()} == {"COMPLETED"}
     slurm_logs = {p.stem for p in (tmp_path / "slurm/.snakemake/slurm_logs").rglob("*.log")}
     assert set(submitted.values()) <= slurm_logs
-    assert list((tmp_path / "slurm/.snakemake/slurm_logs").glob("rule_hyperfit_model/*/*.log"))
+    assert list((tmp_path / "slurm/.snakemake/slurm_logs").glob("rule_train_setting/*/*.log"))
 
     # Identical results: every file under results/ (tokens, model weights, history, texts, scores, plots).
     def files(root: Path) -> dict[str, bytes]:
         return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "results").rglob("*")) if p.is_file()}
 
     local_files, slurm_files = files(tmp_path / "local"), files(tmp_path / "slurm")
-    assert {"results/hyperfit/tiny/model/model.safetensors", "results/figures/figure2.pdf"} <= set(local_files)
+    assert {"results/train/tiny/hyperfitted/model/model.safetensors", "results/figures/figure2.pdf"} <= set(local_files)
     assert sorted(slurm_files) == sorted(local_files)
     assert [name for name in local_files if slurm_files[name] != local_files[name]] == []

@@ -5,17 +5,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 import yaml
+from hyperfit import settings as S
+from hyperfit.data import select_pools, setting_windows
 from hyperfit.errors import UserError
 from hyperfit.metrics import score_sequences
-from hyperfit.modeling import load_model, load_tokenizer
-from hyperfit.sweeps import (all_settings, base_setting, bracket, check_sweeps, comparison_settings, entropy_nll_at_temperatures,
-                             experiments, geometric_grid, interpolate, is_main, main_setting, match_temperature,
-                             mean_ci, pool_needs, select_pools, setting_name, setting_windows, top1_agreement,
-                             training_settings)
-from hyperfit.sweeptables import (comparison_row, data_type_table, quantity_table, shuffle_table, summarize,
-                                  table4_human)
+from hyperfit.modeling import load_model
+from hyperfit.stats import mean_ci, top1_agreement
+from hyperfit.sweeptables import comparison_row, data_type_table, quantity_table, shuffle_table, summarize, table4_human
+from hyperfit.temperature import bracket, entropy_nll_at_temperatures, geometric_grid, interpolate, match_temperature
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,55 +23,73 @@ def default_config():
 
 
 # ------------------------------------------------------------------------------------------ settings
-def test_default_experiments_share_the_base_setting_and_train_each_setting_once():
+def test_default_table_has_each_setting_once_with_the_experiments_that_use_it():
     cfg = default_config()
-    exp = experiments(cfg)
-    base = base_setting(cfg, 0)
-    assert exp["shuffle"][0][0] == ("order 0", base)
-    assert [label for label, _ in exp["shuffle"][0]] == ["order 0", "order 0, one swap", "order 1"]
-    assert (8, base) in exp["quantity"][0] and ("fiction", base) in exp["data_type"][0]
-    settings = all_settings(cfg)
-    # base (shared by all three sweeps), swap, order 1, N=4, N=16, wiki, news; and the main run (comparison)
-    assert len(settings) == 8
-    trained = [n for n, s in settings.items() if not is_main(s, cfg)]
-    assert len(trained) == 7 and setting_name(main_setting(cfg)) in settings
-    assert comparison_settings(cfg) == {setting_name(main_setting(cfg))}  # one seed: the main run itself
-    assert setting_name(base) == "fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0"
-    assert setting_name({**base, "swap": True}).endswith("-o0-swap")
+    table = S.table(cfg)
+    names = [s.name for s in table]
+    base = "fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0"
+    assert names[:2] == ["original", "hyperfitted"] and len(names) == len(set(names)) == 9
+    by = {s.name: s for s in table}
+    assert not by["original"].trained and set(by["original"].uses) == set(S.EXPERIMENTS)
+    assert by["hyperfitted"].train == S.main_train(cfg) and by["hyperfitted"].uses == ("main", "comparison")
+    assert by["hyperfitted"].early_stopped and not by[base].early_stopped
+    assert set(by[base].uses) == {"shuffle", "quantity", "data_type"}  # one training for three sweeps
+    assert {base + "-swap", base.replace("-o0", "-o1"), base.replace("-n8-", "-n4-"), base.replace("-n8-", "-n16-"),
+            base.replace("fiction", "wiki"), base.replace("fiction", "news")} <= set(names)
+    assert S.spelled_name({**S.base_train(cfg, 0), "swap": True}).endswith("-o0-swap")
 
 
 def test_a_sweep_setting_equal_to_the_main_run_is_the_main_model():
     cfg = default_config()
     cfg["sweeps"]["base"].update(num_samples=16, seq_len=128, updates=48, batch_size=4, lr=1e-4)
-    settings = all_settings(cfg)
-    assert is_main(base_setting(cfg, 0), cfg)
-    assert sum(is_main(s, cfg) for s in settings.values()) == 1  # the base = the main run (shuffle, quantity, type)
-    assert base_setting(cfg, 0)["seed"] == cfg["seed"]
+    by = {s.name: s for s in S.table(cfg)}
+    assert set(by["hyperfitted"].uses) == {"main", "shuffle", "quantity", "data_type", "comparison"}
+    assert S.base_train(cfg, 0) == S.main_train(cfg)
     cfg["sweeps"]["seeds"] = [0, 1]
-    assert not is_main(base_setting(cfg, 1), cfg)  # another seed is a replica, trained in the sweeps
-    assert len(all_settings(cfg)) == 2 * len(settings)
+    by1 = {s.name: s for s in S.table(cfg)}
+    replica = S.spelled_name(S.main_train(cfg, 1))
+    assert by1[replica].early_stopped and "comparison" in by1[replica].uses  # another seed: a replica
+    assert len(by1) == 2 * len(by) - 1  # every trained setting per seed, one original
 
 
 def test_training_settings_fix_the_updates_and_skip_per_epoch_generation():
     cfg = default_config()
-    s = {**base_setting(cfg, 3), "order": 2, "swap": True}
-    t = training_settings(cfg["hyperfit"], s, early_stopping=False)
+    setting = S.Setting("m", "x", {**S.base_train(cfg, 3), "order": 2, "swap": True}, ("shuffle",), False)
+    t = S.training_settings(cfg, setting)
     assert t["updates"] == 24 and t["epochs"] is None and t["monitor_new_tokens"] == 0
-    assert t["monitor_epochs"] == "ends" and training_settings(cfg["hyperfit"], s, True)["monitor_epochs"] == "all"
+    assert t["monitor_epochs"] == "ends"
+    assert S.training_settings(cfg, S.Setting("m", "x", setting.train, (), True))["monitor_epochs"] == "all"
     assert (t["seed"], t["order"], t["swap"], t["lr"], t["batch_size"]) == (3, 2, True, 2e-4, 4)
     assert t["monitor_contexts_per_domain"] == cfg["hyperfit"]["monitor_contexts_per_domain"]
+    main = S.training_settings(cfg, S.lookup(cfg)[("smollm2-135m", "hyperfitted")])
+    assert main == {**cfg["hyperfit"], "seed": 0, "ttr_window": 96}  # the main run: the hyperfit block as given
 
 
-@pytest.mark.parametrize("change, message", [
-    (("data_type", "domains", ["fiction", "poetry"]), "sweeps.data_type.domains: 'poetry' has no entry"),
-    (("quantity", "num_samples", [2, 8]), "2 training windows is fewer than sweeps.base.batch_size"),
-    (("base", "num_samples", 4), "the data order cannot matter"),
-])
-def test_check_sweeps_names_the_fix(change, message):
+def test_every_generation_and_scoring_is_listed_once():
     cfg = default_config()
-    cfg["sweeps"][change[0]][change[1]] = change[2]
-    with pytest.raises(UserError, match=message):
-        check_sweeps(cfg)
+    gens = S.generations(cfg)
+    assert len(gens) == len({g["texts"] for g in gens}) == 13
+    assert len(S.scorings(cfg)) == 8
+    blocked = [g for g in gens if g["method"] == "greedy_blocked"]
+    assert [g["setting"] for g in blocked] == ["hyperfitted"]  # never on the original model
+    assert S.generation("m", "original", "model", "greedy", 96) == "results/eval/m/original/model/greedy-96.jsonl"
+    with pytest.raises(ValueError, match="no training data"):
+        S.check_generation(cfg, "smollm2-135m", "original", "model", "greedy_blocked")
+    with pytest.raises(ValueError, match="keeps no early-stopped weights"):
+        S.check_generation(cfg, "smollm2-135m", "fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0", "early_stopped", "greedy")
+
+
+def test_comparison_rows_in_order_with_the_original_rows_once():
+    cfg = default_config()
+    cfg["sweeps"]["seeds"] = [0, 1]
+    rows = S.comparison_runs(cfg)
+    labels = [r["label"] for r in rows if r["seed"] == 0]
+    assert labels == ["original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
+                      "original, sampled at the entropy-matched temperature", "early-stopped greedy",
+                      "hyperfitted greedy", "hyperfitted Top-P", "hyperfitted greedy + citation blocker"]
+    assert [r["label"] for r in rows if r["seed"] == 1][0] == "original, sampled at the entropy-matched temperature"
+    matched = [r for r in rows if r["method"].startswith(S.MATCHED)]
+    assert [S.generation_seed(cfg, r["model"], r["setting"], r["method"]) for r in matched] == [0, 1]
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -90,7 +106,7 @@ def test_pools_nest_avoid_the_evaluation_texts_and_start_with_the_main_windows()
                  "eval": {"fiction": [{"doc": "a", "start": 100, "end": 200}],
                           "news": [{"doc": "n", "start": 0, "end": 300}]}}
     needs = {"fiction": {0: 6, 1: 3}, "news": {0: 4}}
-    pools = select_pools(corpora, selection, needs, {"fiction": 10, "news": 10}, 10, main_seed=0)
+    pools = select_pools(corpora, selection, needs, {"fiction": 10, "news": 10}, main_seed=0)
     main0 = pools["fiction"]["0"]
     assert len(main0) == 6 and {p["start"] for p in main0[:2]} == {0, 300}  # the main windows come first
     for p in main0 + pools["fiction"]["1"]:
@@ -98,27 +114,29 @@ def test_pools_nest_avoid_the_evaluation_texts_and_start_with_the_main_windows()
         assert not (p["start"] < 200 and 100 < end)  # never inside the evaluation passage
     assert len({(p["doc"], p["start"]) for p in main0}) == 6
     assert all(p["start"] >= 300 for p in pools["news"]["0"])  # the news evaluation passage covers 0..300
-    again = select_pools(corpora, selection, needs, {"fiction": 10, "news": 10}, 10, main_seed=0)
+    again = select_pools(corpora, selection, needs, {"fiction": 10, "news": 10}, main_seed=0)
     assert again == pools  # deterministic
-    with pytest.raises(UserError, match="sweeps need 40"):
-        select_pools(corpora, selection, {"news": {0: 40}}, {"news": 10}, 10, main_seed=0)
+    with pytest.raises(UserError, match="the settings need 40"):
+        select_pools(corpora, selection, {"news": {0: 40}}, {"news": 10}, main_seed=0)
 
 
 def test_setting_windows_take_the_first_n_of_the_pool_in_text_order():
-    pools = {"fiction": {"0": [{"doc": "b", "start": 5, "ids": [1, 2, 3, 4]}, {"doc": "a", "start": 9, "ids": [5, 6, 7]},
-                               {"doc": "a", "start": 1, "ids": [8, 9, 10]}]}}
+    tokens = {"pools": {"fiction": {"0": [{"doc": "b", "start": 5, "ids": [1, 2, 3, 4]},
+                                         {"doc": "a", "start": 9, "ids": [5, 6, 7]},
+                                         {"doc": "a", "start": 1, "ids": [8, 9, 10]}]}}}
     s = {"train_domain": "fiction", "seed": 0, "num_samples": 2, "seq_len": 3}
-    assert setting_windows(pools, s) == [[5, 6, 7], [1, 2, 3]]  # a@9 before b@5; cut to 3 tokens
-    assert setting_windows(pools, {**s, "num_samples": 3}) == [[8, 9, 10], [5, 6, 7], [1, 2, 3]]
-    with pytest.raises(UserError, match="fewer than seq_len 4"):
-        setting_windows(pools, {**s, "seq_len": 4})
-    with pytest.raises(UserError, match="no sweep data for domain 'news'"):
-        setting_windows(pools, {**s, "train_domain": "news"})
+    assert setting_windows(tokens, s) == [[5, 6, 7], [1, 2, 3]]  # a@9 before b@5; cut to 3 tokens
+    assert setting_windows(tokens, {**s, "num_samples": 3}) == [[8, 9, 10], [5, 6, 7], [1, 2, 3]]
+    with pytest.raises(UserError, match="fewer than its setting's window of 4"):
+        setting_windows(tokens, {**s, "seq_len": 4})
+    with pytest.raises(UserError, match="no training passages for domain 'news'"):
+        setting_windows(tokens, {**s, "train_domain": "news"})
 
 
 def test_pool_needs_are_the_largest_sample_per_domain_and_seed():
     cfg = default_config()
-    assert pool_needs(cfg) == {"fiction": {0: 16}, "news": {0: 8}, "wiki": {0: 8}}
+    assert S.pool_needs(cfg) == {"fiction": {0: 16}, "news": {0: 8}, "wiki": {0: 8}}
+    assert S.pool_seq_len(cfg) == {"fiction": 128, "news": 64, "wiki": 64}  # the main run's windows are longest
 
 
 # ------------------------------------------------------------------------------------------ statistics
@@ -170,22 +188,25 @@ def test_match_temperature_recovers_a_known_temperature(tiny_model_dir):
 
 # ------------------------------------------------------------------------------------------ tables
 def test_comparison_row_measures_by_hand():
-    records = [{"generated_ids": [1, 2, 3, 1, 2, 3], "text": "a b a b"},
-               {"generated_ids": [7, 8, 9, 10, 11, 12], "text": "c d e f"}]
+    metrics = pd.DataFrame({"ttr": [3 / 6, 1.0], "overlap": [3, 2], "unique2": [2, 3], "total2": [3, 3],
+                            "unique3": [2, 2], "total3": [2, 2], "unique4": [1, 0], "total4": [1, 0]})
     scores = [{"n": 2, "nll_sum": 2.0, "entropy_sum": 1.0}, {"n": 2, "nll_sum": 2.0, "entropy_sum": 3.0}]
-    row = comparison_row(records, scores, train_windows=[[0, 2, 3, 1, 5], [9, 10]], window=6, threshold=2)
+    row = comparison_row(metrics, scores, threshold=2)
     assert row["ttr"] == pytest.approx((3 / 6 + 1) / 2)
     assert row["rep2"] == pytest.approx((1 / 3 + 0) / 2)  # "a b a b": bigrams ab, ba, ab -> 1 - 2/3
-    assert row["overlap_mean"] == 2.5  # [2, 3, 1] and [9, 10]: 3 and 2 tokens
-    assert row["overlap_share_gt"] == 0.5  # 3 > 2
+    assert row["rep4"] == 0.0  # the second text has no 4-gram: left out
+    assert row["overlap_mean"] == 2.5 and row["overlap_share_gt"] == 0.5  # 3 > 2
     assert row["entropy"] == 1.0 and row["ppl"] == pytest.approx(math.e) and math.isnan(row["temperature"])
-    matched = comparison_row(records, scores, [[0]], 6, 2, temperature={"entropy": 2.5, "ppl": 9.0,
-                                                                      "temperature": 0.8})
+    assert math.isnan(row["early_stop_epoch"])
+    history = pd.DataFrame({"epoch": [0, 1, 2], "val_loss": [3.0, 2.5, 2.9]})
+    matched = comparison_row(metrics, scores, 2, temperature={"entropy": 2.5, "ppl": 9.0, "temperature": 0.8},
+                             history=history)
     assert (matched["entropy"], matched["ppl"], matched["temperature"]) == (2.5, 9.0, 0.8)
+    assert matched["early_stop_epoch"] == 1
 
 
 def test_shuffle_table_includes_the_original_and_averages_seeds():
-    runs = [{"model": "m", "seed": s, "label": lab, "path": f"{s}/{lab}"} for s in (0, 1) for lab in ("o0", "swap")]
+    runs = [{"model": "m", "seed": s, "label": lab, "scores": f"{s}/{lab}"} for s in (0, 1) for lab in ("o0", "swap")]
     argmax = {"0/o0": [[1, 2]], "0/swap": [[1, 3]], "1/o0": [[1, 2]], "1/swap": [[1, 2]]}
     per_seed, summary = shuffle_table(runs, argmax, {"m": [[0, 2]]})
     pair = summary[(summary["a"] == "o0") & (summary["b"] == "swap")].iloc[0]
@@ -197,7 +218,7 @@ def test_shuffle_table_includes_the_original_and_averages_seeds():
 
 def test_quantity_table_reads_ttr_epochs_and_final_loss():
     hist = pd.DataFrame({"epoch": [0, 1, 2], "step": [0, 2, 4], "train_loss": [3.0, 1.0, 0.25]})
-    runs = [{"model": "m", "seed": 0, "label": 4, "path": "t", "history": "h"}]
+    runs = [{"model": "m", "seed": 0, "label": 4, "texts": "t", "train": "h"}]
     texts = {"t": [{"generated_ids": [1, 1, 2, 3]}, {"generated_ids": [4, 5, 6, 7]}]}
     _, summary = quantity_table(runs, texts, {"h": hist}, {"m": 0.3}, window=4)
     row = summary.iloc[0]
@@ -214,7 +235,7 @@ def test_data_type_table_per_evaluation_domain():
         return [{"domain": d, "n": 1, "nll_sum": nll, "entropy_sum": 0.0} for d in ("f", "w")]
 
     original = {"m": {"texts": recs([("f", [1, 1]), ("w", [1, 1])]), "scores": scores(0.0)}}
-    runs = [{"model": "m", "seed": 0, "label": "w", "path": "t", "scores": "s"}]
+    runs = [{"model": "m", "seed": 0, "label": "w", "texts": "t", "scores": "s"}]
     human = {("m", "w"): {"human_f": "40.0", "human_all": "45.0"}}
     table = data_type_table(runs, {"t": recs([("f", [1, 2]), ("w", [1, 1])])}, {"s": scores(math.log(2))}, original,
                             window=2, human=human)
@@ -245,9 +266,10 @@ def test_summarize_keeps_group_order():
     assert out["k"].tolist() == ["b", "a"] and out["v"].tolist() == [2.0, 5.0] and out["seeds"].tolist() == [2, 1]
 
 
-def test_default_config_is_not_mutated_by_experiments():
+def test_default_config_is_not_mutated_by_the_table():
     cfg = default_config()
     before = copy.deepcopy(cfg)
-    experiments(cfg)
-    all_settings(cfg)
+    S.table(cfg)
+    S.generations(cfg)
+    S.comparison_runs(cfg)
     assert cfg == before

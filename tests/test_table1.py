@@ -11,7 +11,7 @@ DECODINGS = {"greedy": {"do_sample": False},
 
 
 def texts(ttrs, domains=("a", "a", "b")):
-    return pd.DataFrame({"domain": list(domains), "index": range(len(ttrs)), "ttr_last2": ttrs,
+    return pd.DataFrame({"domain": list(domains), "index": range(len(ttrs)), "ttr": ttrs,
                          "ttr_full": [t / 2 for t in ttrs]})
 
 
@@ -42,7 +42,7 @@ def test_decoding_kind():
 
 
 def test_table1_rows_and_values():
-    table = table1(*inputs(), ttr_window=2, decodings=DECODINGS)
+    table = table1(*inputs(), decodings=DECODINGS)
     assert list(table["method"]) == ["original greedy", "original Top-P", "hyperfitted greedy",
                                      "hyperfitted greedy + citation blocker", "hyperfitted Top-P"]
     assert list(table["in_paper"]) == [True, True, True, True, False]
@@ -60,7 +60,7 @@ def test_table1_rows_and_values():
 def test_table1_takes_human_columns_where_rated():
     human = pd.DataFrame([{"model": "m", "variant": "hyperfitted", "decoding": "greedy", "length": 4,
                            "human_pref_or_equal": 40.0, "human_kappa": 0.2}])
-    table = table1(*inputs(), ttr_window=2, decodings=DECODINGS, human=human)
+    table = table1(*inputs(), decodings=DECODINGS, human=human)
     row = table[table["method"] == "hyperfitted greedy"].iloc[0]
     assert row["human_pref_or_equal"] == 40.0 and row["human_kappa"] == 0.2
     others = table[table["method"] != "hyperfitted greedy"]

@@ -52,7 +52,7 @@ def select_passages(corpora: dict[str, list[dict]], train_domain: str, num_train
     if len(train_slots) < num_train:
         raise UserError(
             f"domain {train_domain!r} has text for {len(train_slots)} training passages of {train_words} words, "
-            f"the config asks {num_train}: lower hyperfit.num_samples / seq_len or add text to the corpus")
+            f"the config asks {num_train}: lower data.num_samples / data.seq_len or add text to the corpus")
     train = sorted(rng.sample(train_slots, num_train), key=lambda s: (s["doc"], s["start"]))
     taken = defaultdict(list)
     for s in train:
@@ -67,7 +67,7 @@ def select_passages(corpora: dict[str, list[dict]], train_domain: str, num_train
             ndocs = len(corpora[domain])
             raise UserError(
                 f"domain {domain!r} has {len(free)} free passages of {eval_words} words in {ndocs} documents, "
-                f"the config asks {eval_per_domain}: lower evaluation.contexts_per_domain or add text")
+                f"the config asks {eval_per_domain}: lower data.contexts_per_domain or add text")
         evaluation[domain] = _spread_sample(free, eval_per_domain, rng)
     result = {"train_domain": train_domain, "train": train, "eval": evaluation}
     check_disjoint(result)
@@ -94,18 +94,68 @@ def check_disjoint(selection: dict) -> None:
                 raise UserError(f"evaluation passage from {domain}/{s['doc']} repeats a training window's text")
 
 
-def tokenize_selection(selection: dict, tokenizer, seq_len: int, context_len: int, reference_len: int) -> dict:
-    """Per-model token ids: training windows of seq_len, evaluation context + reference continuation."""
+def select_pools(corpora: dict[str, list[dict]], selection: dict, needs: dict[str, dict[int, int]],
+                 words: dict[str, int], main_seed: int) -> dict:
+    """Training passages of every trained setting: per domain and seed, `needs[domain][seed]` passages in a
+    random order (a setting with N windows takes the first N, so smaller sets nest inside larger ones).
+
+    No passage overlaps an evaluation passage. The pool of the main training domain under the main seed
+    starts with the main run's own windows (in a random order), so the main run takes exactly those, and a
+    setting that differs from it only in order, swap or quantity trains on the same windows."""
+    ev = selection["eval"]
+    main_domain = selection["train_domain"]
+    out: dict[str, dict[str, list[dict]]] = {}
+    for domain, per_seed in needs.items():
+        if domain not in corpora:
+            raise UserError(f"training domain {domain!r} has no corpus; corpora are: {sorted(corpora)}")
+        taken = defaultdict(list)
+        for s in ev.get(domain, []):
+            taken[s["doc"]].append((s["start"], s["end"]))
+        out[domain] = {}
+        for seed, count in per_seed.items():
+            rng = random.Random(f"sweep-pool/{domain}/{seed}")
+            first: list[dict] = []
+            avoid = {k: list(v) for k, v in taken.items()}
+            if domain == main_domain and seed == main_seed:
+                first = list(selection["train"])
+                rng.shuffle(first)
+                for s in first:
+                    avoid.setdefault(s["doc"], []).append((s["start"], s["end"]))
+            free = [s for d in corpora[domain] for s in passage_slots(d["id"], d["text"], words[domain])
+                    if not _overlaps(s, avoid.get(s["doc"], []))]
+            rng.shuffle(free)
+            pool = (first + free)[:count]
+            if len(pool) < count:
+                raise UserError(
+                    f"domain {domain!r} has text for {len(first) + len(free)} training windows of {words[domain]} "
+                    f"words outside the evaluation texts; the settings need {count} (seed {seed}): lower "
+                    "sweeps.quantity.num_samples / sweeps.base.seq_len or add text to the corpus")
+            out[domain][str(seed)] = pool
+    return out
+
+
+def select_all(corpora: dict[str, list[dict]], plan: dict) -> dict:
+    """The data step: the main run's training windows, the evaluation texts, and every setting's pool of
+    training passages (hyperfit.settings.data_plan says how many of what)."""
+    words = plan["pool_words"]
+    main = plan["train_domain"]
+    selection = select_passages(corpora, main, plan["num_samples"], words[main], plan["eval_domains"],
+                                plan["contexts_per_domain"], plan["eval_words"], plan["seed"])
+    selection["pools"] = select_pools(corpora, selection, plan["needs"], words, plan["seed"])
+    return selection
+
+
+def tokenize_selection(selection: dict, tokenizer, pool_seq_len: dict[str, int], context_len: int,
+                       reference_len: int) -> dict:
+    """Per-model token ids: every pool's training passages cut to its domain's longest window, and the
+    evaluation texts as context + reference continuation."""
     def ids(text: str) -> list[int]:
         return tokenizer(text)["input_ids"]
 
-    train = []
-    for s in selection["train"]:
-        toks = ids(s["text"])
-        if len(toks) < seq_len:
-            raise UserError(f"training passage {s['doc']}[{s['start']}:{s['end']}] has {len(toks)} tokens, "
-                            f"fewer than seq_len={seq_len}: raise data.words_per_token_margin")
-        train.append(toks[:seq_len])
+    pools = {domain: {seed: [{"doc": p["doc"], "start": p["start"], "ids": ids(p["text"])[:pool_seq_len[domain]]}
+                             for p in passages]
+                      for seed, passages in per_seed.items()}
+             for domain, per_seed in selection["pools"].items()}
     evaluation = []
     for domain, items in selection["eval"].items():
         for i, s in enumerate(items):
@@ -113,7 +163,26 @@ def tokenize_selection(selection: dict, tokenizer, seq_len: int, context_len: in
             need = context_len + reference_len
             if len(toks) < need:
                 raise UserError(f"evaluation passage {domain}/{s['doc']} has {len(toks)} tokens, fewer than "
-                                f"context+reference={need}: raise data.words_per_token_margin")
+                                f"context+reference={need}: raise data.words_per_token")
             evaluation.append({"domain": domain, "index": i, "context": toks[:context_len],
                                "reference": toks[context_len:need]})
-    return {"train": train, "eval": evaluation}
+    return {"pools": pools, "eval": evaluation}
+
+
+def setting_windows(tokens: dict, train: dict) -> list[list[int]]:
+    """The training windows of a setting: the first num_samples of its (domain, seed) pool, in text order
+    (document, position), cut to seq_len tokens."""
+    try:
+        pool = tokens["pools"][train["train_domain"]][str(train["seed"])]
+    except KeyError:
+        raise UserError(f"no training passages for domain {train['train_domain']!r}, seed {train['seed']}: "
+                        "rerun the workflow so that the data is selected again") from None
+    if len(pool) < train["num_samples"]:
+        raise UserError(f"the training passages of {train['train_domain']!r} (seed {train['seed']}) are "
+                        f"{len(pool)}, the setting needs {train['num_samples']}")
+    chosen = sorted(pool[:train["num_samples"]], key=lambda p: (p["doc"], p["start"]))
+    short = [p for p in chosen if len(p["ids"]) < train["seq_len"]]
+    if short:
+        raise UserError(f"a {train['train_domain']} training passage has {len(short[0]['ids'])} tokens, fewer "
+                        f"than its setting's window of {train['seq_len']}: raise data.words_per_token")
+    return [p["ids"][:train["seq_len"]] for p in chosen]

@@ -63,9 +63,7 @@ def run_job(spec: dict, log=print) -> None:
     cmd = launch_command(str(spec_path), processes, use_bf16(spec["settings"]), bool(spec.get("cpu_offload")),
                          free_port())
     log("launching: " + " ".join(cmd))
-    src = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")])),
-           "OMP_NUM_THREADS": str(max(1, int(os.environ.get("OMP_NUM_THREADS", "1")) // processes))}
+    env = {**os.environ, "OMP_NUM_THREADS": str(max(1, int(os.environ.get("OMP_NUM_THREADS", "1")) // processes))}
     sys.stdout.flush()
     sys.stderr.flush()
     done = subprocess.run(cmd, env=env, stdout=sys.stdout, stderr=sys.stderr)
@@ -75,12 +73,12 @@ def run_job(spec: dict, log=print) -> None:
 
 
 def train_job(spec: dict) -> None:
-    """What every training process does: load tokens and model, hyperfit, write the history table.
-    The training windows are the main run's (tokens.json), or with spec['pools'] and spec['setting'] a
-    sweep setting's (hyperfit.sweeps.setting_windows)."""
+    """What every training process does: load token ids and the base model, hyperfit the setting's windows
+    (hyperfit.data.setting_windows), write the run folder: model/, history.tsv, early_stopped/ if asked."""
     import pandas as pd
     import torch
 
+    from .data import setting_windows
     from .modeling import load_model, load_tokenizer, set_threads
     from .runner import read_json, write_table
     from .training import HISTORY_COLUMNS, hyperfit, make_accelerator, monitor_subset
@@ -91,11 +89,7 @@ def train_job(spec: dict) -> None:
     torch.manual_seed(settings["seed"])
     tokens = read_json(spec["tokens"])
     items = monitor_subset(tokens["eval"], settings["monitor_contexts_per_domain"])
-    train = tokens["train"]
-    if spec.get("pools"):
-        from .sweeps import setting_windows
-
-        train = setting_windows(read_json(spec["pools"]), spec["setting"])
+    train = setting_windows(tokens, spec["train"])
     # fp32 master weights; bf16 is used for compute (autocast) where the GPU has it
     model = load_model(spec["model"], "float32", for_training=True, place=accelerator.num_processes == 1)
     tok = load_tokenizer(spec["model"])
@@ -104,11 +98,13 @@ def train_job(spec: dict) -> None:
         from .runner import progress
 
         progress_factory = lambda **kw: progress(desc="hyperfit steps", **kw)  # noqa: E731
-    history = hyperfit(model, tok, train, items, settings, spec["out_model"], spec["checkpoints"],
+    run = Path(spec["run"])
+    history = hyperfit(model, tok, train, items, settings, str(run / "model"), spec["checkpoints"],
                        progress_factory=progress_factory, save_dtype=spec.get("save_dtype"),
-                       best_dir=spec.get("early_stopped"), pad_id=tokens["pad_id"])
+                       best_dir=str(run / "early_stopped") if spec.get("early_stopped") else None,
+                       pad_id=tokens["pad_id"])
     if accelerator.is_main_process:
-        write_table(pd.DataFrame(history, columns=HISTORY_COLUMNS), spec["history"])
+        write_table(pd.DataFrame(history, columns=HISTORY_COLUMNS), run / "history.tsv")
 
 
 if __name__ == "__main__":

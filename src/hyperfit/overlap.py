@@ -259,11 +259,14 @@ def words(text: str) -> list[str]:
     return text.split()
 
 
-def text_metrics(records: list[dict], train_ids: list[list[int]], train_texts: list[str],
+def text_metrics(records: list[dict], train_ids: list[list[int]], train_texts: list[str], ttr_window: int,
                  progress=None) -> list[dict]:
-    """Per generated text (records of one generation file): Self-BLEU against the file's other texts,
-    Dataset BLEU (best single training window), longest overlap with the training windows in token
-    ids, rep-n counts and values, diversity and gzip ratio."""
+    """Per generated text (records of one generation file): TTR of the last `ttr_window` generated token
+    ids and of all of them, Self-BLEU against the file's other texts, Dataset BLEU (best single training
+    window), longest overlap with the training windows in token ids, rep-n counts and values, diversity
+    and gzip ratio."""
+    from .metrics import ttr
+
     gen_words = [words(r["text"]) for r in records]
     selfb = self_bleu(gen_words)
     ref_index = ReferenceIndex([words(t) for t in train_texts])
@@ -272,7 +275,7 @@ def text_metrics(records: list[dict], train_ids: list[list[int]], train_texts: l
     for r, w, sb in zip(records, gen_words, selfb):
         dbleu, window = ref_index.max_bleu(w)
         row = {"domain": r["domain"], "index": r["index"], "n_tokens": len(r["generated_ids"]),
-               "n_words": len(w), "self_bleu": sb, "dataset_bleu": dbleu, "dataset_bleu_window": window,
+               "ttr": ttr(r["generated_ids"], ttr_window), "ttr_full": ttr(r["generated_ids"]), "n_words": len(w), "self_bleu": sb, "dataset_bleu": dbleu, "dataset_bleu_window": window,
                "overlap": sub_index.longest_match(r["generated_ids"])}
         reps = []
         for n in REP_ORDERS:

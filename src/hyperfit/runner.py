@@ -76,13 +76,14 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def write_table(df, path: str | os.PathLike) -> None:
-    """A pandas DataFrame as TSV (or Markdown when the path ends in .md), atomically."""
+def write_table(df, path: str | os.PathLike, exact: bool = False) -> None:
+    """A pandas DataFrame as TSV (or Markdown when the path ends in .md), atomically. Numbers get 6
+    significant digits, or with `exact` every digit (per-text values that later tables aggregate)."""
     with atomic_path(path) as tmp:
         if str(path).endswith(".md"):
             Path(tmp).write_text(df.to_markdown(index=False) + "\n", encoding="utf-8")
         else:
-            df.to_csv(tmp, sep="\t", index=False, float_format="%.6g")
+            df.to_csv(tmp, sep="\t", index=False, float_format=None if exact else "%.6g")
 
 
 @contextmanager

@@ -20,7 +20,7 @@ def table3(score_tables: dict[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
             pooled = pooled_scores(part)
             missing = [f"top{k}" for k in (1, 3, 5) if f"top{k}" not in pooled]
             if missing:
-                raise UserError(f"scores of {model}/{variant} lack {missing}: rerun score_references")
+                raise UserError(f"scores of {model}/{variant} lack {missing}: rerun score_texts")
             rows.append({"model": model, "variant": variant, "domain": domain, "texts": len(part),
                          "tokens": int(part["n"].sum()), "entropy": pooled["entropy"], "top1": pooled["top1"],
                          "top3": pooled["top3"], "top5": pooled["top5"], "ppl": pooled["ppl"]})

@@ -6,9 +6,10 @@ import math
 import pandas as pd
 
 from .metrics import ttr
-from .overlap import REP_ORDERS, SubstringIndex, rep_n, words
-from .sweeps import agreement_rows, format_ci, mean_ci, pooled_entropy
+from .overlap import REP_ORDERS
+from .stats import agreement_rows, format_ci, mean_ci
 from .tables import NOT_COLLECTED
+from .temperature import pooled_entropy
 
 
 def summarize(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFrame:
@@ -39,11 +40,11 @@ def text_ttr(records: list[dict], window: int) -> float:
 # ------------------------------------------------------------------------------------------ Figure 5 left
 def shuffle_table(runs: list[dict], argmax: dict[str, list], original: dict[str, list]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Top-1 agreement between every pair of models of each seed's shuffle experiment (the original model
-    included), per seed and summarized over seeds. `runs`: model, seed, label, path; `argmax[path]` and
+    included), per seed and summarized over seeds. `runs`: model, seed, label, scores; `argmax[scores]` and
     `original[model]`: the top-1 ids of each evaluation text."""
     rows = []
     for (model, seed), part in pd.DataFrame(runs).groupby(["model", "seed"], sort=False):
-        preds = {"original": original[model], **{r["label"]: argmax[r["path"]] for _, r in part.iterrows()}}
+        preds = {"original": original[model], **{r["label"]: argmax[r["scores"]] for _, r in part.iterrows()}}
         rows += [{"model": model, "seed": seed, **row} for row in agreement_rows(preds)]
     per_seed = pd.DataFrame(rows)
     return per_seed, summarize(per_seed, ["model", "a", "b"], ["agreement"])
@@ -63,13 +64,14 @@ def shuffle_markdown(summary: pd.DataFrame) -> str:
 def quantity_table(runs: list[dict], texts: dict[str, list[dict]], histories: dict[str, pd.DataFrame],
                    original_ttr: dict[str, float], window: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Mean greedy TTR per number of training windows (same number of updates), per seed and summarized;
-    with each run's final training loss, its epochs, and the original model's TTR for reference."""
+    with each run's final training loss, its epochs, and the original model's TTR for reference. `runs`:
+    model, seed, label (N), texts, train; `texts[path]`: records; `histories[train]`: its history table."""
     rows = []
     for r in runs:
-        h = histories[r["history"]]
+        h = histories[r["train"]]
         rows.append({"model": r["model"], "num_samples": int(r["label"]), "seed": r["seed"],
                      "epochs": int(h["epoch"].iloc[-1]), "updates": int(h["step"].iloc[-1]),
-                     "ttr": text_ttr(texts[r["path"]], window), "final_train_loss": float(h["train_loss"].iloc[-1]),
+                     "ttr": text_ttr(texts[r["texts"]], window), "final_train_loss": float(h["train_loss"].iloc[-1]),
                      "original_ttr": original_ttr[r["model"]]})
     per_seed = pd.DataFrame(rows).sort_values(["model", "num_samples", "seed"], kind="stable")
     summary = summarize(per_seed, ["model", "num_samples", "epochs", "updates", "original_ttr"],
@@ -100,7 +102,7 @@ def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict
     rows = [{"model": m, "train_data": ORIGINAL_ROW, "seed": None, **measures(o["texts"], o["scores"])}
             for m, o in original.items()]
     rows += [{"model": r["model"], "train_data": r["label"], "seed": r["seed"],
-              **measures(texts[r["path"]], scores[r["scores"]])} for r in runs]
+              **measures(texts[r["texts"]], scores[r["scores"]])} for r in runs]
     per_seed = pd.DataFrame(rows)
     values = sorted((c for c in per_seed.columns if c.startswith(("ttr_", "ppl_"))),
                     key=lambda c: (c.startswith("ppl_"), c == "ttr_average", c))
@@ -113,18 +115,19 @@ def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict
 
 
 # ------------------------------------------------------------------------------------------ comparison
-def comparison_row(records: list[dict], scores: list[dict], train_windows: list[list[int]], window: int,
-                   threshold: int, temperature: dict | None = None) -> dict:
-    """The comparison's measures of one generation file: TTR, rep-n (words), overlap with the training
-    windows (mean longest shared token run, share over `threshold`), and the model's mean entropy and
-    perplexity on the evaluation texts (at the matched temperature for a temperature row)."""
-    index = SubstringIndex(train_windows)
-    overlaps = [index.longest_match(r["generated_ids"]) for r in records]
-    row = {"ttr": text_ttr(records, window)}
+def comparison_row(metrics: pd.DataFrame, scores: list[dict], threshold: int, temperature: dict | None = None,
+                   history: pd.DataFrame | None = None) -> dict:
+    """The comparison's measures of one generation file, from its per-text metrics: mean TTR, mean rep-n
+    (words; texts without an n-gram left out), mean overlap with the setting's training windows and the
+    share over `threshold`; the model's mean entropy and perplexity on the evaluation texts (at the matched
+    temperature for a temperature row); for early-stopped weights, the epoch they come from (`history`)."""
+    ttrs = metrics["ttr"].tolist()
+    row = {"ttr": sum(ttrs) / len(ttrs)}
     for n in REP_ORDERS:
-        vals = [rep_n(words(r["text"]), n) for r in records]
-        vals = [v for v in vals if not math.isnan(v)]
-        row[f"rep{n}"] = sum(vals) / len(vals) if vals else math.nan
+        total = metrics[f"total{n}"]
+        reps = [1 - u / t for u, t in zip(metrics[f"unique{n}"], total) if t]
+        row[f"rep{n}"] = sum(reps) / len(reps) if reps else math.nan
+    overlaps = metrics["overlap"].tolist()
     row["overlap_mean"] = sum(overlaps) / len(overlaps)
     row["overlap_share_gt"] = sum(o > threshold for o in overlaps) / len(overlaps)
     if temperature is not None:
@@ -133,6 +136,9 @@ def comparison_row(records: list[dict], scores: list[dict], train_windows: list[
         n = sum(s["n"] for s in scores)
         row["entropy"], row["ppl"] = pooled_entropy(scores), math.exp(sum(s["nll_sum"] for s in scores) / n)
         row["temperature"] = math.nan
+    row["early_stop_epoch"] = math.nan
+    if history is not None:
+        row["early_stop_epoch"] = int(history.loc[history["val_loss"].idxmin(), "epoch"])
     return row
 
 

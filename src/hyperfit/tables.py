@@ -36,11 +36,12 @@ def decoding_kind(settings: dict) -> str:
 
 
 def table1(text_tables: dict[tuple, pd.DataFrame], score_tables: dict[tuple, pd.DataFrame],
-           ttr_window: int, decodings: dict[str, dict], human: pd.DataFrame | None = None) -> pd.DataFrame:
+           decodings: dict[str, dict], human: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows: model x length x method (variant + decoding), the paper's four methods first in its order
     (in_paper), any other generated combination after them. Columns: perplexity and entropy of the
     variant on the evaluation texts (context + reference, token-pooled; the same for every decoding of a
-    variant), TTR means over texts (the last `ttr_window` tokens, overall and per domain; and whole texts),
+    variant), TTR means over texts (the per-text tables' `ttr` of the last metrics.ttr_window tokens,
+    overall and per domain; and `ttr_full` of whole texts),
     and the human-preference columns: taken from `human` (rows keyed by model, variant, decoding, length,
     with any of HUMAN_COLUMNS) where it has the row, else the text "not collected"."""
     order = {pair: i for i, pair in enumerate(PAPER_ROWS)}
@@ -52,9 +53,9 @@ def table1(text_tables: dict[tuple, pd.DataFrame], score_tables: dict[tuple, pd.
                "in_paper": (variant, kind) in order, "texts": len(df)}
         pooled = pooled_scores(score_tables[(model, variant)])
         row["ppl"], row["entropy"] = pooled["ppl"], pooled["entropy"]
-        row["ttr"] = df[f"ttr_last{ttr_window}"].mean()
+        row["ttr"] = df["ttr"].mean()
         for domain, part in df.groupby("domain", sort=True):
-            row[f"ttr_{domain}"] = part[f"ttr_last{ttr_window}"].mean()
+            row[f"ttr_{domain}"] = part["ttr"].mean()
         row["ttr_full"] = df["ttr_full"].mean()
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["model", "length", "_order", "variant", "decoding"])
@@ -87,17 +88,11 @@ def table1_notes(ttr_window: int) -> str:
     ])
 
 
-def read_generation_tables(paths, prefix: str) -> dict[tuple, pd.DataFrame]:
-    """Per-generation-file tables results/metrics/{model}/{variant}/{prefix}_{decoding}-{length}.tsv,
-    keyed by (model, variant, decoding, length)."""
-    from pathlib import Path
-
-    tables = {}
-    for path in paths:
-        p = Path(path)
-        decoding, length = p.stem.removeprefix(f"{prefix}_").rsplit("-", 1)
-        tables[(p.parts[-3], p.parts[-2], decoding, int(length))] = pd.read_csv(p, sep="\t")
-    return tables
+def read_text_metrics(runs: list[dict]) -> dict[tuple, pd.DataFrame]:
+    """The per-text metric tables of generation runs (hyperfit.settings), keyed by (model, variant,
+    decoding, length)."""
+    return {(r["model"], r["variant"], r["decoding"], r["length"]): pd.read_csv(r["metrics"], sep="\t")
+            for r in runs}
 
 
 def table2(overlap_tables: dict[tuple, pd.DataFrame], threshold: int) -> pd.DataFrame:

@@ -218,7 +218,6 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     have passed since the last one; the final epoch writes none (the model is saved instead).
     settings['monitor_epochs'] is "all" (Figure 2's numbers after every epoch) or "ends" (before training and
     after the last epoch only; the rows between hold the training loss alone)."""
-    import torch
 
     accelerator = make_accelerator(settings)
     check_split(len(train), settings["batch_size"], accelerator.num_processes)

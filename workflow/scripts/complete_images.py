@@ -1,10 +1,11 @@
-"""Greedy completion of every held-out image from its prompt rows, by one variant of the image model."""
-import _lib  # noqa: F401
-from hyperfit.images import complete_images, load_image_model
-from hyperfit.runner import progress, read_json, run, write_jsonl
+"""Greedy completion of every held-out image from its prompt rows, by the original or hyperfitted image model."""
+from hyperfit.runner import run
 
 
 def main(sm):
+    from hyperfit.images import complete_images, load_image_model
+    from hyperfit.runner import progress, read_json, write_jsonl
+
     data = read_json(sm.input.images)
     model = load_image_model(sm.input.model, sm.params.dtype)
     bar = progress(total=len(data["splits"]["eval"]), desc="images completed")

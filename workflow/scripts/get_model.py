@@ -1,13 +1,13 @@
 """A base model as a plain Hugging Face folder: converted from a GGUF asset, or fetched from the hub."""
-import tempfile
-from pathlib import Path
-
-import _lib  # noqa: F401
-from hyperfit.assets import convert_gguf, extract_member, fetch_hub_model
 from hyperfit.runner import run
 
 
 def main(sm):
+    import tempfile
+    from pathlib import Path
+
+    from hyperfit.assets import convert_gguf, extract_member, fetch_hub_model
+
     spec = sm.params.spec
     if spec["source"] == "gguf":
         with tempfile.TemporaryDirectory() as tmp:

@@ -1,13 +1,14 @@
 """Hyperfit the image model on the hyperfitting images (the text branch's loop, pixel sequences as windows)."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.images import load_image_model, load_processor, train_image_model
-from hyperfit.runner import progress, read_json, run, write_table
-from hyperfit.training import HISTORY_COLUMNS
+from hyperfit.runner import run
 
 
 def main(sm):
+    import pandas as pd
     import torch
+
+    from hyperfit.images import load_image_model, load_processor, train_image_model
+    from hyperfit.runner import progress, read_json, write_table
+    from hyperfit.training import HISTORY_COLUMNS
 
     torch.manual_seed(sm.params.seed)
     data = read_json(sm.input.images)

@@ -1,17 +1,18 @@
 """Figure 5 (right) data: mean greedy TTR by number of training windows at a fixed number of updates."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.runner import atomic_path, read_jsonl, run, write_table
-from hyperfit.sweeptables import quantity_table, text_ttr, with_ci
+from hyperfit.runner import run
 
 
 def main(sm):
-    runs = [{**r, "history": h["path"]} for r, h in zip(sm.params.runs, sm.params.histories)]
-    texts = {p: read_jsonl(p) for p in sm.input.texts}
-    histories = {p: pd.read_csv(p, sep="\t") for p in sm.input.histories}
+    import pandas as pd
+
+    from hyperfit.runner import atomic_path, read_jsonl, write_table
+    from hyperfit.sweeptables import quantity_table, text_ttr, with_ci
+
     window = sm.params.ttr_window
-    original = {m: text_ttr(read_jsonl(p), window) for m, p in zip(sm.params.models, sm.input.original)}
-    per_seed, summary = quantity_table(runs, texts, histories, original, window)
+    texts = {r["texts"]: read_jsonl(r["texts"]) for r in sm.params.runs}
+    histories = {r["train"]: pd.read_csv(f"{r['train']}/history.tsv", sep="\t") for r in sm.params.runs}
+    original = {r["model"]: text_ttr(read_jsonl(r["texts"]), window) for r in sm.params.original}
+    per_seed, summary = quantity_table(list(sm.params.runs), texts, histories, original, window)
     write_table(summary, sm.output.tsv)
     show = summary[["model", "num_samples", "epochs", "updates", "seeds"]].copy()
     show["ttr"] = with_ci(summary, "ttr")

@@ -1,12 +1,13 @@
 """Figure 5 (left) data: top-1 agreement between models hyperfitted on the same windows in other orders."""
-import _lib  # noqa: F401
-from hyperfit.runner import atomic_path, read_json, run, write_table
-from hyperfit.sweeptables import shuffle_markdown, shuffle_table
+from hyperfit.runner import run
 
 
 def main(sm):
-    argmax = {path: [r["argmax"] for r in read_json(path)] for path in sm.input.scores}
-    original = {m: [r["argmax"] for r in read_json(p)] for m, p in zip(sm.params.models, sm.input.original)}
+    from hyperfit.runner import atomic_path, read_json, write_table
+    from hyperfit.sweeptables import shuffle_markdown, shuffle_table
+
+    argmax = {r["scores"]: [s["argmax"] for s in read_json(r["scores"])] for r in sm.params.runs}
+    original = {r["model"]: [s["argmax"] for s in read_json(r["scores"])] for r in sm.params.original}
     per_seed, summary = shuffle_table(list(sm.params.runs), argmax, original)
     write_table(summary, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:

@@ -1,17 +1,14 @@
 """Table 3: sharpness of the next-token distribution (entropy, top-1/3/5 mass, perplexity) per domain."""
-from pathlib import Path
-
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.runner import atomic_path, run, write_table
-from hyperfit.sharpness import table3, table3_notes
+from hyperfit.runner import run
 
 
 def main(sm):
-    scores = {}
-    for path in sm.input.scores:  # results/metrics/{model}/{variant}/scores.tsv
-        p = Path(path)
-        scores[(p.parts[-3], p.parts[-2])] = pd.read_csv(p, sep="\t")
+    import pandas as pd
+
+    from hyperfit.runner import atomic_path, read_json, write_table
+    from hyperfit.sharpness import table3, table3_notes
+
+    scores = {(r["model"], r["variant"]): pd.DataFrame(read_json(r["scores"])) for r in sm.params.runs}
     table = table3(scores)
     write_table(table, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:

@@ -1,19 +1,21 @@
 """Table 4: the base setting hyperfitted on each training domain, evaluated on every domain."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.runner import atomic_path, read_json, read_jsonl, run, write_table
-from hyperfit.sweeptables import data_type_table, table4_human, with_ci
+from hyperfit.runner import run
 
 
 def main(sm):
-    runs = [{**r, "scores": s["path"]} for r, s in zip(sm.params.texts, sm.params.scores)]
-    texts = {p: read_jsonl(p) for p in sm.input.texts}
-    scores = {p: read_json(p) for p in sm.input.scores}
-    original = {m: {"texts": read_jsonl(t), "scores": read_json(s)}
-                for m, t, s in zip(sm.params.models, sm.input.original_texts, sm.input.original_scores)}
+    import pandas as pd
+
+    from hyperfit.runner import atomic_path, read_json, read_jsonl, write_table
+    from hyperfit.sweeptables import data_type_table, table4_human, with_ci
+
+    texts = {r["texts"]: read_jsonl(r["texts"]) for r in sm.params.runs}
+    scores = {r["scores"]: read_json(r["scores"]) for r in sm.params.runs}
+    original = {r["model"]: {"texts": read_jsonl(r["texts"]), "scores": read_json(r["scores"])}
+                for r in sm.params.original}
     window = sm.params.ttr_window
     preference = pd.read_csv(sm.input.human, sep="\t", dtype={"preferred_or_equal": str})
-    table = data_type_table(runs, texts, scores, original, window, table4_human(preference, sm.params.human))
+    table = data_type_table(list(sm.params.runs), texts, scores, original, window,
+                            table4_human(preference, sm.params.human))
     write_table(table, sm.output.tsv)
     show = table[["model", "train_data", "seeds"]].copy()
     for col in [c for c in table.columns if c.startswith(("ttr_", "ppl_")) and "_ci_" not in c]:

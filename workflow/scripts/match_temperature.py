@@ -1,12 +1,13 @@
 """The temperature at which the original model's mean next-token entropy on the evaluation texts equals a
-hyperfitted model's (a coarse geometric grid, then a fine grid in the bracketing step, then interpolation)."""
-import _lib  # noqa: F401
-from hyperfit.modeling import load_model
-from hyperfit.runner import progress, read_json, run, write_json
-from hyperfit.sweeps import match_temperature, pooled_entropy
+trained setting's (a coarse geometric grid, then a fine grid in the bracketing step, then interpolation)."""
+from hyperfit.runner import run
 
 
 def main(sm):
+    from hyperfit.modeling import load_model
+    from hyperfit.runner import progress, read_json, write_json
+    from hyperfit.temperature import match_temperature, pooled_entropy
+
     tokens = read_json(sm.input.tokens)
     sequences = [it["context"] + it["reference"] for it in tokens["eval"]]
     target = pooled_entropy(read_json(sm.input.target))

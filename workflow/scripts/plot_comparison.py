@@ -1,11 +1,12 @@
 """The baselines comparison figure: TTR per method (95% intervals), and TTR against mean entropy."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.plots import comparison_figure, save
 from hyperfit.runner import run
 
 
 def main(sm):
+    import pandas as pd
+
+    from hyperfit.plots import comparison_figure, save
+
     save(comparison_figure(pd.read_csv(sm.input.table, sep="\t")), sm.output.pdf, sm.output.png)
 
 

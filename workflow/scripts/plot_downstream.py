@@ -1,12 +1,13 @@
 """Figure of the downstream differences (hyperfitted minus original), from the MMLU and GLUE tables."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.downstream import downstream_figure
-from hyperfit.plots import save
 from hyperfit.runner import run
 
 
 def main(sm):
+    import pandas as pd
+
+    from hyperfit.downstream import downstream_figure
+    from hyperfit.plots import save
+
     tables = {name: pd.read_csv(path, sep="\t") for name, path in sm.input.items()}
     save(downstream_figure(tables.get("mmlu"), tables.get("glue")), sm.output.pdf, sm.output.png)
 

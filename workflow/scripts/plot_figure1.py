@@ -1,11 +1,12 @@
 """Figure 1 as an HTML page and a PNG, from its data file."""
-import _lib  # noqa: F401
-from hyperfit.plots import save
-from hyperfit.runner import atomic_path, read_json, run
-from hyperfit.textfigures import figure1_html, figure1_png
+from hyperfit.runner import run
 
 
 def main(sm):
+    from hyperfit.plots import save
+    from hyperfit.runner import atomic_path, read_json
+    from hyperfit.textfigures import figure1_html, figure1_png
+
     data = read_json(sm.input.data)
     with atomic_path(sm.output.html) as tmp:
         tmp.write_text(figure1_html(data), encoding="utf-8")

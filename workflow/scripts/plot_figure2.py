@@ -1,12 +1,13 @@
-"""Figure 2 from the per-epoch training histories."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.plots import figure2, save
+"""Figure 2 from the main runs' per-epoch training histories."""
 from hyperfit.runner import run
 
 
 def main(sm):
-    histories = {m: pd.read_csv(p, sep="\t") for m, p in zip(sm.params.models, sm.input.histories)}
+    import pandas as pd
+
+    from hyperfit.plots import figure2, save
+
+    histories = {m: pd.read_csv(f"{path}/history.tsv", sep="\t") for m, path in zip(sm.params.models, sm.input.runs)}
     save(figure2(histories), sm.output.pdf, sm.output.png)
 
 

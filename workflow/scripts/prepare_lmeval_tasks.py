@@ -1,10 +1,10 @@
 """One lm-eval suite's task folder: local task files and converted data, or a check of the hub tasks."""
-import _lib  # noqa: F401
-from hyperfit.lmeval import prepare_suite
 from hyperfit.runner import run
 
 
 def main(sm):
+    from hyperfit.lmeval import prepare_suite
+
     manifest = prepare_suite(sm.wildcards.suite, sm.params.spec, sm.output.tasks, sm.input.get("asset"))
     print(f"{sm.wildcards.suite} ({manifest['source']}): run {manifest['run']}; table rows {manifest['rows']}")
     for task, note in manifest["skipped"].items():

@@ -1,13 +1,15 @@
 """The digits stand-in's base model: a small ImageGPT trained from scratch on the pretraining digits."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.images import make_processor, small_imagegpt, train_image_model
-from hyperfit.modeling import device
-from hyperfit.runner import progress, read_json, run, write_table
-from hyperfit.training import HISTORY_COLUMNS
+from hyperfit.runner import run
 
 
 def main(sm):
+    import pandas as pd
+
+    from hyperfit.images import make_processor, small_imagegpt, train_image_model
+    from hyperfit.modeling import device
+    from hyperfit.runner import progress, read_json, write_table
+    from hyperfit.training import HISTORY_COLUMNS
+
     data = read_json(sm.input.images)
     model = small_imagegpt(sm.params.architecture, data["sos_id"], data["height"], data["width"], sm.params.seed)
     print(f"{sum(p.numel() for p in model.parameters())} parameters")

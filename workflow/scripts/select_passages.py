@@ -1,22 +1,19 @@
-"""Training and evaluation passages, chosen once on text so that every model sees the same texts."""
-import math
-
-import _lib  # noqa: F401
-from hyperfit.data import select_passages
-from hyperfit.runner import read_jsonl, run, write_json
+"""Passages chosen once on text, so that every model sees the same texts: the main run's training windows,
+the held-out evaluation texts, and every trained setting's pool of training passages."""
+from hyperfit.runner import run
 
 
 def main(sm):
-    data = sm.params.data
+    from hyperfit.data import select_all
+    from hyperfit.runner import read_jsonl, write_json
+
     corpora = {d: read_jsonl(p) for d, p in zip(sm.params.domains, sm.input.corpora)}
-    per_token = data.get("words_per_token", 1.0)
-    selection = select_passages(
-        corpora, data["train_domain"], data["num_samples"], math.ceil(data["seq_len"] * per_token),
-        data["eval_domains"], data["contexts_per_domain"],
-        math.ceil((data["context_len"] + data["reference_len"]) * per_token), sm.params.seed)
+    selection = select_all(corpora, sm.params.plan)
     write_json(sm.output.passages, selection)
-    print(f"{len(selection['train'])} training passages; evaluation: "
-          + ", ".join(f"{d} {len(v)}" for d, v in selection["eval"].items()) + "; overlap check passed")
+    print(f"{len(selection['train'])} main training passages; evaluation: "
+          + ", ".join(f"{d} {len(v)}" for d, v in selection["eval"].items()) + "; pools: "
+          + ", ".join(f"{d}/seed {s} {len(p)}" for d, seeds in selection["pools"].items() for s, p in seeds.items())
+          + "; overlap check passed")
 
 
 run(snakemake, main)  # noqa: F821

@@ -1,12 +1,14 @@
 """Preference shares, Fleiss' kappa and bootstrap intervals from the completed rater files ("not collected"
 while there are none)."""
-import _lib  # noqa: F401
-import pandas as pd
-from hyperfit.human import ingest, preference_notes, preference_table
-from hyperfit.runner import atomic_path, run, write_table
+from hyperfit.runner import run
 
 
 def main(sm):
+    import pandas as pd
+
+    from hyperfit.human import ingest, preference_notes, preference_table
+    from hyperfit.runner import atomic_path, write_table
+
     p = sm.params
     key = pd.read_csv(sm.input.key, sep="\t", dtype={"raters": str})
     ratings = ingest(list(sm.input.annotations), key)

@@ -1,11 +1,12 @@
 """The images of Figure 6's branch, drawn (disjoint, seeded) and tokenised: the digits stand-in, or hub images
 through the pretrained ImageGPT's own image processor."""
-import _lib  # noqa: F401
-from hyperfit.images import prepare_digits, prepare_hub
-from hyperfit.runner import run, write_json
+from hyperfit.runner import run
 
 
 def main(sm):
+    from hyperfit.images import prepare_digits, prepare_hub
+    from hyperfit.runner import write_json
+
     spec = sm.params.image
     if spec["source"] == "digits":
         data = prepare_digits(spec, sm.params.seed)

@@ -1,0 +1,27 @@
+# Training: one rule for every trained setting of the settings table (the main run, the sweeps, the
+# comparison's replicas). A run's folder holds model/, history.tsv and, where an experiment needs them,
+# early_stopped/ (the same run's weights at its lowest validation loss). Resume state lives outside it.
+
+
+rule train_setting:
+    input:
+        tokens=rules.tokenize_data.output.tokens,
+        model=get_base_model,
+    output:
+        run=directory("results/train/{model}/{setting}"),
+    params:
+        training=get_training,
+        checkpoints="results/checkpoints/{model}/{setting}",
+    threads: workflow.cores
+    resources:
+        mem_mb=get_compute("mem_mb"),
+        gpu=get_compute("gpus"),
+        gpu_mem_mb=get_compute("gpu_mem_mb"),
+    log:
+        "logs/train/{model}/{setting}.log",
+    benchmark:
+        "benchmarks/train/{model}/{setting}.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/train_setting.py"

