@@ -174,13 +174,13 @@ rule plot_figure4:
 
 rule make_figure5_shuffle:
     input:
-        scores=runs_paths(S.sweep_runs(config, "shuffle") + S.sweep_original(config), "scores"),
+        scores=runs_paths(S.sweep_runs(config, "shuffle") + S.sweep_original(config, "shuffle"), "scores"),
     output:
         tsv=report("results/tables/figure5_shuffle.tsv", caption="../report/figure5.rst", category="Tables"),
         md="results/tables/figure5_shuffle.md",
     params:
         runs=S.sweep_runs(config, "shuffle"),
-        original=S.sweep_original(config),
+        original=S.sweep_original(config, "shuffle"),
     log:
         "logs/tables/figure5_shuffle.log",
     conda:
@@ -192,14 +192,14 @@ rule make_figure5_shuffle:
 rule make_figure5_quantity:
     input:
         texts=runs_paths(S.sweep_runs(config, "quantity", config["comparison"]["decoding"])
-                         + S.sweep_original(config, config["comparison"]["decoding"]), "texts"),
+                         + S.sweep_original(config, "quantity", config["comparison"]["decoding"]), "texts"),
         runs=runs_paths(S.sweep_runs(config, "quantity", config["comparison"]["decoding"]), "train"),
     output:
         tsv=report("results/tables/figure5_quantity.tsv", caption="../report/figure5.rst", category="Tables"),
         md="results/tables/figure5_quantity.md",
     params:
         runs=S.sweep_runs(config, "quantity", config["comparison"]["decoding"]),
-        original=S.sweep_original(config, config["comparison"]["decoding"]),
+        original=S.sweep_original(config, "quantity", config["comparison"]["decoding"]),
         ttr_window=config["metrics"]["ttr_window"],
         updates=config["sweeps"]["base"]["updates"],
     log:
@@ -228,15 +228,15 @@ rule plot_figure5:
 rule make_table4:
     input:
         texts=runs_paths(S.sweep_runs(config, "data_type", config["comparison"]["decoding"])
-                         + S.sweep_original(config, config["comparison"]["decoding"]), "texts"),
-        scores=runs_paths(S.sweep_runs(config, "data_type") + S.sweep_original(config), "scores"),
+                         + S.sweep_original(config, "data_type", config["comparison"]["decoding"]), "texts"),
+        scores=runs_paths(S.sweep_runs(config, "data_type") + S.sweep_original(config, "data_type"), "scores"),
         human="results/human/preference.tsv",
     output:
         tsv=report("results/tables/table4.tsv", caption="../report/table4.rst", category="Tables"),
         md="results/tables/table4.md",
     params:
         runs=S.sweep_runs(config, "data_type", config["comparison"]["decoding"]),
-        original=S.sweep_original(config, config["comparison"]["decoding"]),
+        original=S.sweep_original(config, "data_type", config["comparison"]["decoding"]),
         ttr_window=config["metrics"]["ttr_window"],
         human={"variants": {d: S.table4_variant(d) for d in config["sweeps"]["data_type"]["domains"]},
                "decoding": config["comparison"]["decoding"], "length": S.top_length(config),

@@ -37,10 +37,11 @@ def test_two_processes_train_like_one(tiny_model_dir, tmp_path):
              for i, t in enumerate(texts)]
     tokens = tmp_path / "tokens.json"
     pool = [{"doc": "d", "start": i, "ids": ids} for i, ids in enumerate(train)]
-    tokens.write_text(json.dumps({"pools": {"d": {"0": pool}}, "eval": items, "pad_id": tok.pad_token_id}))
+    tokens.write_text(json.dumps({"pools": {"d": {"0": pool}}, "eval": items, "validation": {"d": items[:2]},
+                                  "pad_id": tok.pad_token_id}))
     setting = {"train_domain": "d", "seed": 0, "num_samples": 4, "seq_len": 8}
     settings = dict(epochs=3, batch_size=2, lr=3e-3, weight_decay=0.0, seed=0, shuffle=True, eval_batch_size=4,
-                    monitor_new_tokens=8, ttr_window=8, keep_checkpoint=False, monitor_contexts_per_domain=2,
+                    monitor_new_tokens=8, ttr_window=8, keep_checkpoint=False,
                     lora={"enabled": False})
     out = {}
     for n in (1, 2):

@@ -276,3 +276,21 @@ def test_glue_table_metrics_skips_and_standin():
     with pytest.raises(UserError, match="no 'mcc'"):
         glue_table({("m", v): record({"s": {"acc,none": 0.5, "sample_len": 2}}, {"cola": "s"}) for v in
                     ("original", "hyperfitted")})
+
+
+def test_hflm_spreads_a_model_over_several_gpus_with_lm_evals_own_parallelism():
+    from hyperfit.lmeval import hflm_arguments
+
+    many = hflm_arguments("m", "bfloat16", 16, gpus=2, cuda_devices=8, bf16_supported=True)
+    assert many == {"pretrained": "m", "dtype": "bfloat16", "batch_size": 16, "parallelize": True}
+    assert hflm_arguments("m", "bfloat16", 16, gpus=1, cuda_devices=8, bf16_supported=True)["device"] == "cuda"
+    cpu = hflm_arguments("m", "bfloat16", 8, gpus=2, cuda_devices=0)  # no GPU: the CPU, in fp32
+    assert cpu == {"pretrained": "m", "dtype": "float32", "batch_size": 8, "device": "cpu"}
+
+
+def test_lmeval_jobs_ask_for_the_models_inference_gpus():
+    from test_compute import dry_run_resources
+
+    jobs = dry_run_resources("lmeval_all", "--configfile", "config/paper.yaml")
+    got = jobs[("evaluate_lmeval", "model=llama-3.1-70b, setting=hyperfitted, suite=mmlu")]
+    assert got["gpu"] == "2"  # Llama 3.1 70B: 141 GB of bf16 weights over 2 x 80 GB

@@ -15,9 +15,7 @@ METHOD1 = SmoothingFunction().method1
 
 
 def bleu(references, hypothesis):
-    """Our BLEU of one hypothesis against several references, through ReferenceIndex/self_bleu's parts."""
-    if len(references) == 1:
-        return ReferenceIndex(references).max_bleu(hypothesis)[0]
+    """Our BLEU of one hypothesis against its references: Self-BLEU of the hypothesis among them."""
     return self_bleu([hypothesis, *references])[0]
 
 
@@ -49,7 +47,7 @@ def test_bleu_multi_reference_clipping_by_hand():
 def test_bleu_no_unigram_match_and_empty_hypothesis_are_zero():
     assert bleu([["a", "b"]], ["c", "d"]) == 0.0
     assert bleu([["a", "b"]], []) == 0.0
-    assert ReferenceIndex([["a"], ["b"]]).max_bleu(["c"]) == (0.0, -1)
+    assert ReferenceIndex([["a"], ["b"]]).max_span_bleu(["c"]) == (0.0, -1)
     assert bleu_from_stats([0, 0, 0, 0], [3, 2, 1, 0], 3, 3) == 0.0
 
 
@@ -93,17 +91,35 @@ def test_self_bleu_equals_nltk(seed):
         assert fast[i] == pytest.approx(oracle, abs=1e-9)
 
 
+def span_oracle(reference, hyp):
+    """nltk's BLEU of hyp against every span of len(hyp) words of the reference (the whole one if shorter)."""
+    width = min(len(hyp), len(reference))
+    return max(nltk_sentence_bleu([reference[s:s + width]], hyp, smoothing_function=METHOD1)
+               for s in range(len(reference) - width + 1))
+
+
 @pytest.mark.parametrize("seed", [0, 1])
-def test_dataset_bleu_equals_nltk_max(seed):
+def test_dataset_bleu_equals_nltk_max_over_spans(seed):
     rng = random.Random(seed)
     vocab = list("abcdef")
-    refs = random_texts(rng, 25, vocab, 20)
+    refs = [r for r in random_texts(rng, 25, vocab, 20) if r]
     index = ReferenceIndex(refs)
-    for hyp in random_texts(rng, 25, vocab, 16):
-        oracle = [nltk_sentence_bleu([r], hyp, smoothing_function=METHOD1) for r in refs]
-        best, window = index.max_bleu(hyp)
+    for hyp in [h for h in random_texts(rng, 25, vocab, 16) if h]:
+        oracle = [span_oracle(r, hyp) for r in refs]
+        best, window = index.max_span_bleu(hyp)
         assert best == pytest.approx(max(oracle), abs=1e-9)
         assert oracle[window] == pytest.approx(max(oracle), abs=1e-9)
+
+
+def test_dataset_bleu_of_a_verbatim_copy_is_one():
+    # 96 words copied from inside a 190-word window: against the whole window the brevity penalty alone would be
+    # exp(1 - 190/96) = 0.37; against the best span of the text's own length it is the copy itself
+    rng = random.Random(3)
+    window = [f"w{rng.randrange(500)}" for _ in range(190)]
+    others = [[f"v{rng.randrange(500)}" for _ in range(190)] for _ in range(20)]
+    index = ReferenceIndex([*others, window])
+    assert index.max_span_bleu(window[50:146]) == (1.0, 20)
+    assert nltk_sentence_bleu([window], window[50:146], smoothing_function=METHOD1) < 0.4
 
 
 # ------------------------------------------------------------------------------------------- overlap
@@ -164,7 +180,8 @@ def test_text_metrics_by_hand():
     assert first["overlap"] == 3 and second["overlap"] == 1
     assert first["n_words"] == 4 and first["n_tokens"] == 5
     assert first["self_bleu"] == 0.0  # no word of "a b a b" in "c d"
-    # "c d" vs training window "c": p1 = 1/2, p2 = 0.1/1, p3 = p4 = 0.1 (no n-grams), BP = 1 (2 > 1)
+    # "c d" vs training window "c" (shorter than the text: the whole window): p1 = 1/2, p2 = 0.1/1,
+    # p3 = p4 = 0.1 (no n-grams), BP = 1 (2 > 1)
     assert second["dataset_bleu"] == pytest.approx((0.5 * 0.1 * 0.1 * 0.1) ** 0.25, abs=1e-15)
     assert second["dataset_bleu_window"] == 1
     assert (first["unique2"], first["total2"], first["rep2"]) == (2, 3, pytest.approx(1 / 3))

@@ -60,7 +60,7 @@ def test_training_settings_fix_the_updates_and_skip_per_epoch_generation():
     assert t["monitor_epochs"] == "ends"
     assert S.training_settings(cfg, S.Setting("m", "x", setting.train, (), True))["monitor_epochs"] == "all"
     assert (t["seed"], t["order"], t["swap"], t["lr"], t["batch_size"]) == (3, 2, True, 2e-4, 4)
-    assert t["monitor_contexts_per_domain"] == cfg["hyperfit"]["monitor_contexts_per_domain"]
+    assert t["eval_batch_size"] == cfg["hyperfit"]["eval_batch_size"]
     main = S.training_settings(cfg, S.lookup(cfg)[("smollm2-135m", "hyperfitted")])
     assert main == {**cfg["hyperfit"], "seed": 0, "ttr_window": 96}  # the main run: the hyperfit block as given
 
@@ -273,3 +273,13 @@ def test_default_config_is_not_mutated_by_the_table():
     S.generations(cfg)
     S.comparison_runs(cfg)
     assert cfg == before
+
+
+def test_each_experiment_runs_on_its_own_models():
+    paper = yaml.safe_load((ROOT / "config/paper.yaml").read_text())
+    assert {r["model"] for r in S.sweep_runs(paper, "shuffle")} == {"llama-3.1-8b"}  # the paper's Figure 5 left
+    assert {r["model"] for r in S.sweep_runs(paper, "quantity")} == {"tinyllama-1.1b"}
+    assert {r["model"] for r in S.comparison_runs(paper)} == {"tinyllama-1.1b"}
+    by = S.lookup(paper)
+    assert "shuffle" in by[("llama-3.1-8b", "hyperfitted")].uses  # order 0 is Llama's own main run
+    assert ("llama-3.1-8b", S.spelled_name({**S.main_train(paper), "swap": True})) in by

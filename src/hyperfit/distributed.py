@@ -81,14 +81,14 @@ def train_job(spec: dict) -> None:
     from .data import setting_windows
     from .modeling import load_model, load_tokenizer, set_threads
     from .runner import read_json, write_table
-    from .training import HISTORY_COLUMNS, hyperfit, make_accelerator, monitor_subset
+    from .training import HISTORY_COLUMNS, hyperfit, make_accelerator
 
     set_threads()
     settings = spec["settings"]
     accelerator = make_accelerator(settings)  # before loading: under FSDP only the main process reads weights
     torch.manual_seed(settings["seed"])
     tokens = read_json(spec["tokens"])
-    items = monitor_subset(tokens["eval"], settings["monitor_contexts_per_domain"])
+    items = tokens["validation"][spec["train"]["train_domain"]]  # held-out texts of the training domain
     train = setting_windows(tokens, spec["train"])
     # fp32 master weights; bf16 is used for compute (autocast) where the GPU has it
     model = load_model(spec["model"], "float32", for_training=True, place=accelerator.num_processes == 1)

@@ -288,8 +288,22 @@ def _plain(obj):
     return json.loads(json.dumps(obj, default=handle_non_serializable))
 
 
+def hflm_arguments(model_dir: str, dtype: str, batch_size: int, gpus: int, cuda_devices: int,
+                   bf16_supported: bool = False) -> dict:
+    """lm-eval's HFLM arguments for a model on this job's devices: with several GPUs asked for
+    (models.<name>.compute.inference_gpus) and present, lm-eval's own model parallelism (parallelize=True:
+    the layers spread over the GPUs by accelerate's device map, as a 70B model needs); one GPU; or the CPU.
+    bf16 falls back to fp32 where the device lacks it."""
+    if dtype == "bfloat16" and not (cuda_devices and bf16_supported):
+        dtype = "float32"
+    args = {"pretrained": str(model_dir), "dtype": dtype, "batch_size": batch_size}
+    if gpus > 1 and cuda_devices > 1:
+        return {**args, "parallelize": True}
+    return {**args, "device": "cuda" if cuda_devices else "cpu"}
+
+
 def run_suite(manifest: dict, model_dir: str, *, shots: int, limit, seed: int, bootstrap_iters: int,
-              batch_size: int, dtype: str = "float32") -> dict:
+              batch_size: int, dtype: str = "float32", gpus: int = 1) -> dict:
     """Evaluate one model folder on one suite; returns lm-eval's numbers and what produced them."""
     import time
 
@@ -309,10 +323,12 @@ def run_suite(manifest: dict, model_dir: str, *, shots: int, limit, seed: int, b
     import torch
     from lm_eval.models.huggingface import HFLM
 
-    on_gpu = torch.cuda.is_available()
-    if dtype == "bfloat16" and not (on_gpu and torch.cuda.is_bf16_supported()):
-        dtype = "float32"
-    lm = HFLM(pretrained=str(model_dir), device="cuda" if on_gpu else "cpu", dtype=dtype, batch_size=batch_size)
+    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    args = hflm_arguments(model_dir, dtype, batch_size, gpus, cuda, bool(cuda) and torch.cuda.is_bf16_supported())
+    if gpus > 1 and not args.get("parallelize"):
+        print(f"{gpus} GPUs asked for, {cuda} present: the model runs on {args['device']}")
+    lm = HFLM(**args)
+    dtype = args["dtype"]
     out = lm_eval.simple_evaluate(
         model=lm, tasks=objects, task_manager=manager, num_fewshot=shots, limit=limit,
         bootstrap_iters=bootstrap_iters, log_samples=False, random_seed=seed, numpy_random_seed=seed,

@@ -95,7 +95,7 @@ def self_bleu(texts: Sequence[Sequence], order: int = BLEU_ORDER) -> list[float]
 
 class ReferenceIndex:
     """An inverted index of the references' n-grams for BLEU of a hypothesis against each reference
-    alone (Dataset BLEU: the best-matching training window). Clipped matches against all references
+    alone (Dataset BLEU: the best-matching span of a training window). Clipped matches against all references
     at once: per distinct hypothesis n-gram, its posting list (reference, count), summed with numpy."""
 
     def __init__(self, references: Sequence[Sequence], order: int = BLEU_ORDER):
@@ -134,28 +134,64 @@ class ReferenceIndex:
                                             minlength=len(self.references)).astype(np.int64)
         return out
 
-    def max_bleu(self, hypothesis: Sequence) -> tuple[float, int]:
-        """The highest BLEU of the hypothesis against any single reference, and that reference's index
-        (-1 when no reference shares a single token with the hypothesis: BLEU 0 for all).
+    def max_span_bleu(self, hypothesis: Sequence) -> tuple[float, int]:
+        """Dataset BLEU: the highest BLEU of the hypothesis (h words) against any span of h consecutive words
+        of one reference (a whole reference where it is shorter than h), and that reference's index (-1 when
+        no word is shared). A verbatim copy of a training span scores 1: the reference is as long as the text,
+        so there is no brevity penalty.
 
-        Scores are screened with numpy, then every reference within 1e-9 of the best is rescored with
-        the exact scalar formula, so the value is the one bleu_from_stats (and nltk) gives."""
+        Exact and fast: BLEU against a span is at most BLEU against its whole reference with no brevity
+        penalty (clipped counts can only fall when words are removed), so references are visited in
+        order of that bound, each by a sliding window over its spans, until the bound cannot beat the best."""
         h = len(hypothesis)
         matches = self.clipped_matches(hypothesis)
         if h == 0 or not matches[:, 0].any():
             return 0.0, -1
-        totals = np.array([max(0, h - n + 1) for n in range(1, self.order + 1)], dtype=np.float64)
-        den = np.maximum(totals, 1.0)
+        totals = [max(0, h - n + 1) for n in range(1, self.order + 1)]
+        den = np.maximum(np.array(totals, dtype=np.float64), 1.0)
         prec = np.where(matches == 0, BLEU_EPSILON / den, matches / den)
-        logs = np.log(prec).sum(axis=1) / self.order
-        bp = np.where(h > self.ref_len, 1.0, np.exp(1 - self.ref_len / h))
-        approx = np.where(matches[:, 0] > 0, bp * np.exp(logs), 0.0)
-        best, best_ref = -1.0, 0
-        for r in np.flatnonzero(approx >= approx.max() - 1e-9):
-            score = bleu_from_stats(matches[r].tolist(), totals.astype(int).tolist(), h, int(self.ref_len[r]))
+        bound = np.where(matches[:, 0] > 0, np.exp(np.log(prec).sum(axis=1) / self.order), 0.0)
+        hyp_counts = [ngram_counts(hypothesis, n) for n in range(1, self.order + 1)]
+        best, best_ref = 0.0, -1
+        for r in np.argsort(-bound, kind="stable"):
+            if bound[r] <= best + 1e-12 or bound[r] == 0.0:
+                break
+            score = _best_span_bleu(hyp_counts, totals, h, self.references[r])
             if score > best:
                 best, best_ref = score, int(r)
         return best, best_ref
+
+
+def _best_span_bleu(hyp_counts: list[Counter], totals: list[int], h: int, reference: Sequence) -> float:
+    """The highest BLEU of a hypothesis (its n-gram counts per order, h words) against the spans of h
+    consecutive words of `reference` (the whole reference where it is shorter), sliding one word at a time
+    and updating each order's clipped matches as one n-gram leaves the span and one enters."""
+    m = len(reference)
+    width = min(h, m)
+    order = len(hyp_counts)
+    span: list[Counter] = [Counter() for _ in range(order)]
+    clipped = [0] * order
+
+    def add(n_idx: int, gram: tuple, step: int) -> None:
+        cap = hyp_counts[n_idx].get(gram, 0)
+        if cap:
+            before = min(span[n_idx][gram], cap)
+            span[n_idx][gram] += step
+            clipped[n_idx] += min(span[n_idx][gram], cap) - before
+
+    for n_idx in range(order):
+        n = n_idx + 1
+        for i in range(width - n + 1):
+            add(n_idx, tuple(reference[i:i + n]), 1)
+    best = bleu_from_stats(clipped, totals, h, width)
+    for start in range(1, m - width + 1):  # the span [start, start + width)
+        for n_idx in range(order):
+            n = n_idx + 1
+            if width >= n:
+                add(n_idx, tuple(reference[start - 1:start - 1 + n]), -1)
+                add(n_idx, tuple(reference[start + width - n:start + width]), 1)
+        best = max(best, bleu_from_stats(clipped, totals, h, width))
+    return best
 
 
 # ------------------------------------------------------------------------------ overlap with training data
@@ -262,8 +298,8 @@ def words(text: str) -> list[str]:
 def text_metrics(records: list[dict], train_ids: list[list[int]], train_texts: list[str], ttr_window: int,
                  progress=None) -> list[dict]:
     """Per generated text (records of one generation file): TTR of the last `ttr_window` generated token
-    ids and of all of them, Self-BLEU against the file's other texts, Dataset BLEU (best single training
-    window), longest overlap with the training windows in token ids, rep-n counts and values, diversity
+    ids and of all of them, Self-BLEU against the file's other texts, Dataset BLEU (the best span of one
+    training window), longest overlap with the training windows in token ids, rep-n counts and values, diversity
     and gzip ratio."""
     from .metrics import ttr
 
@@ -273,9 +309,10 @@ def text_metrics(records: list[dict], train_ids: list[list[int]], train_texts: l
     sub_index = SubstringIndex(train_ids)
     rows = []
     for r, w, sb in zip(records, gen_words, selfb):
-        dbleu, window = ref_index.max_bleu(w)
+        dbleu, window = ref_index.max_span_bleu(w)
         row = {"domain": r["domain"], "index": r["index"], "n_tokens": len(r["generated_ids"]),
-               "ttr": ttr(r["generated_ids"], ttr_window), "ttr_full": ttr(r["generated_ids"]), "n_words": len(w), "self_bleu": sb, "dataset_bleu": dbleu, "dataset_bleu_window": window,
+               "ttr": ttr(r["generated_ids"], ttr_window), "ttr_full": ttr(r["generated_ids"]), "n_words": len(w),
+               "self_bleu": sb, "dataset_bleu": dbleu, "dataset_bleu_window": window,
                "overlap": sub_index.longest_match(r["generated_ids"])}
         reps = []
         for n in REP_ORDERS:

@@ -89,8 +89,11 @@ def models(config: dict) -> list[str]:
     return list(config["models"])
 
 
-def sweep_models(config: dict) -> list[str]:
-    return list(config["sweeps"]["models"] or config["models"])
+def experiment_models(config: dict, experiment: str) -> list[str]:
+    """The models an experiment runs on: its own list (sweeps.<experiment>.models, comparison.models), else
+    sweeps.models, else every model."""
+    own = (config["comparison"] if experiment == "comparison" else config["sweeps"][experiment]).get("models")
+    return list(own or config["sweeps"]["models"] or config["models"])
 
 
 def seeds(config: dict) -> list[int]:
@@ -135,8 +138,8 @@ def table(config: dict) -> list[Setting]:
     for model in models(config):
         add(model, None, "main")
         add(model, main_train(config), "main")
-    for model in sweep_models(config):
-        for experiment, per_seed in experiments(config).items():
+    for experiment, per_seed in experiments(config).items():
+        for model in experiment_models(config, experiment):
             add(model, None, experiment)
             for pairs in per_seed.values():
                 for _, train in pairs:
@@ -212,6 +215,8 @@ def data_plan(config: dict) -> dict:
             "eval_domains": list(data["eval_domains"]), "contexts_per_domain": data["contexts_per_domain"],
             "eval_words": math.ceil((data["context_len"] + data["reference_len"]) * per_token),
             "needs": pool_needs(config), "seed": int(config["seed"]),
+            "validation": {d: data["validation_texts"] for d in pool_needs(config)},
+            "separate_documents": bool(data["separate_documents"]),
             "pool_words": {d: math.ceil(n * per_token) for d, n in pool_seq_len(config).items()}}
 
 
@@ -373,16 +378,16 @@ def sweep_runs(config: dict, experiment: str, method: str | None = None) -> list
     top = top_length(config)
     return [run(model, setting_name(config, train), "model", method, top if method else None, seed=seed,
                 label=label)
-            for model in sweep_models(config)
+            for model in experiment_models(config, experiment)
             for seed, pairs in experiments(config)[experiment].items()
             for label, train in pairs]
 
 
-def sweep_original(config: dict, method: str | None = None) -> list[dict]:
-    """The original model of each sweep model (the sweeps' reference row)."""
+def sweep_original(config: dict, experiment: str, method: str | None = None) -> list[dict]:
+    """The original model of each of an experiment's models (its reference row)."""
     top = top_length(config)
     return [run(model, ORIGINAL, "model", method, top if method else None, label=ORIGINAL)
-            for model in sweep_models(config)]
+            for model in experiment_models(config, experiment)]
 
 
 def comparison_runs(config: dict) -> list[dict]:
@@ -396,7 +401,7 @@ def comparison_runs(config: dict) -> list[dict]:
     kind = lambda d: decoding_kind(decs[d])  # noqa: E731
     main = comp["decoding"]
     out = []
-    for model in sweep_models(config):
+    for model in experiment_models(config, "comparison"):
         for seed, pairs in experiments(config)["comparison"].items():
             name = setting_name(config, pairs[0][1])
             rows = [(f"original {kind(d)}", ORIGINAL, "model", d, False) for d in decodings(config, trained=False)]
@@ -445,7 +450,8 @@ def generations(config: dict) -> list[dict]:
     lists = [main_runs(config), figure1_runs(config), human_runs(config), comparison_runs(config),
              sweep_runs(config, "quantity", config["comparison"]["decoding"]),
              sweep_runs(config, "data_type", config["comparison"]["decoding"]),
-             sweep_original(config, config["comparison"]["decoding"])]
+             sweep_original(config, "quantity", config["comparison"]["decoding"]),
+             sweep_original(config, "data_type", config["comparison"]["decoding"])]
     for runs in lists:
         for r in runs:
             found.setdefault(r["texts"], {k: r[k] for k in ("model", "setting", "weights", "method", "length",
@@ -457,7 +463,7 @@ def scorings(config: dict) -> list[dict]:
     """Every (model, setting, weights) whose evaluation texts are scored (each once)."""
     found: dict[str, dict] = {}
     lists = [variant_runs(config), sweep_runs(config, "shuffle"), sweep_runs(config, "data_type"),
-             sweep_original(config), comparison_runs(config)]
+             sweep_original(config, "shuffle"), sweep_original(config, "data_type"), comparison_runs(config)]
     for runs in lists:
         for r in runs:
             found.setdefault(r["scores"], {k: r[k] for k in ("model", "setting", "weights", "scores")})

@@ -163,8 +163,8 @@ def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
         f"- overlap_mean: mean longest token run shared with that model's training windows; overlap_share_gt: "
         f"share of texts sharing more than {threshold} tokens (the original model never saw them: its rows "
         "measure chance overlap).",
-        "- early_stop_epoch: the epoch of lowest validation loss (on the monitored held-out texts, "
-        "hyperfit.monitor_contexts_per_domain of the evaluation texts per domain), whose weights the "
+        "- early_stop_epoch: the epoch of lowest validation loss (on data.validation_texts held-out texts of the "
+        "training domain, none of them a training window or an evaluation text), whose weights the "
         "early-stopped row uses; 0 is the model before training.",
     ])
     return show.to_markdown(index=False) + "\n\n" + notes

@@ -135,8 +135,10 @@ def table2_notes(threshold: int) -> str:
         "`sentence_bleu(references, hypothesis, smoothing_function=SmoothingFunction().method1)`.",
         "- self_bleu: per text, BLEU against all other texts of the same model, variant, decoding and length "
         "as references; mean over texts.",
-        "- dataset_bleu: per text, the highest BLEU against a single training window (decoded without special "
-        "tokens) as the only reference; mean over texts.",
+        "- dataset_bleu: per text of h words, the highest BLEU against a single span of h consecutive words of "
+        "one training window (decoded without special tokens; the whole window where it is shorter) as the only "
+        "reference, so a verbatim copy of training text scores 1 (against a whole 256-token window the brevity "
+        "penalty alone would hold a 96-token copy below 0.2); mean over texts.",
         "- overlap: per text, the longest run of consecutive generated token ids (the model's own tokens) that "
         "occurs contiguously inside one training window; mean and max over texts, and "
         f"overlap_share_gt{threshold}: the share of texts whose overlap exceeds {threshold} tokens.",

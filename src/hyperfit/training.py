@@ -406,14 +406,3 @@ def plain_copy(model, state: dict):
     copy.load_state_dict(state, assign=True)
     copy.tie_weights()
     return copy
-
-
-def monitor_subset(items: list[dict], per_domain: int) -> list[dict]:
-    """The first `per_domain` evaluation texts of each domain (a fixed, small validation set)."""
-    seen: dict[str, int] = {}
-    out = []
-    for it in items:
-        if seen.get(it["domain"], 0) < per_domain:
-            seen[it["domain"]] = seen.get(it["domain"], 0) + 1
-            out.append(it)
-    return out

@@ -14,7 +14,7 @@ def main(sm):
     spec = sm.params.spec
     record = run_suite(manifest, sm.params.weights, shots=spec["shots"], limit=spec["limit"], seed=sm.params.seed,
                        bootstrap_iters=sm.params.bootstrap_iters, batch_size=sm.params.batch_size,
-                       dtype=sm.params.dtype)
+                       dtype=sm.params.dtype, gpus=sm.resources.gpu)
     record = {"model": sm.wildcards.model, "setting": sm.wildcards.setting, "suite": sm.wildcards.suite,
               "model_dir": str(sm.params.weights), **record}
     write_json(sm.output.results, record)

@@ -6,7 +6,7 @@ def main(sm):
     from hyperfit.assets import load_corpus_documents
     from hyperfit.runner import write_jsonl
 
-    docs = load_corpus_documents(sm.params.spec, sm.input.get("asset"))
+    docs = load_corpus_documents(sm.params.spec, sm.input.get("asset"), f"corpora.{sm.wildcards.domain}")
     write_jsonl(sm.output.docs, docs)
     print(f"{len(docs)} documents, {sum(len(d['text'].split()) for d in docs)} words")
 
