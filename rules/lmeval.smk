@@ -8,6 +8,7 @@ rule prepare_lmeval_tasks:
         tasks=directory("resources/lmeval/{suite}"),
     params:
         spec=get_lmeval_task_spec,
+        pin=get_pin("downstream", "suite"),
     log:
         "logs/lmeval/prepare_{suite}.log",
     conda:

@@ -21,6 +21,7 @@ rule get_model:
         model=directory("resources/models/{model}"),
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
+        pin=get_pin("models", "model"),
     log:
         "logs/resources/model_{model}.log",
     benchmark:
@@ -40,6 +41,7 @@ rule get_corpus:
         docs="resources/corpora/{domain}.jsonl",
     params:
         spec=lambda wildcards: config["corpora"][wildcards.domain],
+        pin=get_pin("corpora", "domain"),
     log:
         "logs/resources/corpus_{domain}.log",
     conda:

@@ -75,6 +75,7 @@ CASES = [
     ({"data.train_domain": "poetry"}, "data.train_domain: domain 'poetry' has no entry under corpora"),
     ({"data.eval_domains": ["wiki", "poetry"]}, "data.eval_domains: domain 'poetry' has no entry under corpora"),
     ({"hyperfit.batch_size": 32}, "hyperfit.batch_size is larger than data.num_samples"),
+    ({"metrics.ttr_window": 200}, "metrics.ttr_window (200) exceeds the shortest of generation.lengths (96)"),
     ({"generation.decodings.greedy_blocked.blocker.ngram": 40},
      "generation.decodings.greedy_blocked.blocker.ngram (40) needs a context of at least ngram - 1 tokens"),
     ({"figure1.domain": "poetry"}, "figure1.domain 'poetry' is not an evaluation domain"),
@@ -136,7 +137,12 @@ def test_a_problem_stops_the_dry_run_with_its_line(tmp_path):
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"hyperfit.learning_rate": 0.1}, "hyperfit: Additional properties are not allowed ('learning_rate' was unexpected)"),
+    ({"hyperfit.learning_rate": 0.1}, "hyperfit: unknown key 'learning_rate'; the keys here are epochs"),
+    ({"hyperfit.lrr": 0.1}, "hyperfit: unknown key 'lrr' (did you mean `lr`?)"),
+    ({"hyperfit.lr": "1e-4"}, "hyperfit.lr: '1e-4' is not of type 'number'; YAML reads 1e-4 as text: write 1.0e-4"),
+    ({"generation.decodings.top_p.top_p": 1.5}, "generation.decodings.top_p.top_p: 1.5 is greater than the maximum of 1"),
+    ({"generation.decodings.top_p.top_k": -5}, "generation.decodings.top_p.top_k: -5 is less than the minimum of 0"),
+    ({"seed": -1}, "seed: -1 is less than the minimum of 0"),
     ({"hyperfit.epochs": 0}, "hyperfit.epochs: 0 is less than the minimum of 1"),
     ({"generation.decodings.greedy_blocked.blocker.ngram": 1}, "greedy_blocked.blocker.ngram"),
     ({"sweeps.seeds": []}, "sweeps.seeds"),
@@ -162,3 +168,84 @@ def test_paper_config_follows_the_paper():
     assert paper["generation"]["decodings"]["greedy_blocked"]["blocker"]["ngram"] == 6
     assert paper["sweeps"]["shuffle"]["models"] == ["llama-3.1-8b"]  # Figure 5 left
     assert paper["data"]["validation_texts"] >= 1 and "monitor_contexts_per_domain" not in paper["hyperfit"]
+
+
+# ------------------------------------------------------------------------------------- keys in messages
+KEY = r"\b(?:seed|assets|models|corpora|data|hyperfit|generation|metrics|sweeps|comparison|figure[149]|human|" \
+      r"downstream|image|evaluation|training|corpus|dataset|decoding)(?:\.(?:[A-Za-z_][A-Za-z_0-9]*|<[a-z]+>|\{[a-z_]+\}))+(?:\[\d+\])?"
+
+
+def message_texts() -> list[tuple[str, str]]:
+    """(file, text) of every user-facing message: the arguments of UserError(...), fail(...) and the problem
+    lines of hyperfit.config, f-string fields written as {name}."""
+    import ast
+
+    def text(node) -> str:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.JoinedStr):
+            return "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
+                           for v in node.values)
+        if isinstance(node, ast.BinOp):
+            return text(node.left) + text(node.right)
+        return ""
+
+    out = []
+    files = [*(ROOT / "src/hyperfit").glob("*.py"), *(ROOT / "workflow/scripts").glob("*.py")]
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ("UserError", "fail", "append") or (name == "ValueError" and "config" in path.name):
+                    out += [(path.name, text(a)) for a in node.args if text(a)]
+    return out
+
+
+def schema_has(dotted: str, schema: dict) -> bool:
+    """Whether a dotted key (with <placeholder> or {variable} segments and [i] indices) exists in the schema."""
+    import re
+
+    nodes = [schema]
+    for part in re.sub(r"\[\d+\]", "", dotted).split("."):
+        found = []
+        for node in nodes:
+            node = node.get("items", node) if node.get("type") == "array" else node
+            props = node.get("properties", {})
+            if part in props:
+                found.append(props[part])
+            elif part[:1] in "<{":
+                found += list(props.values())
+                if isinstance(node.get("additionalProperties"), dict):
+                    found.append(node["additionalProperties"])
+        if not found:
+            return False
+        nodes = found
+    return True
+
+
+def test_every_key_a_message_names_exists_in_the_schema():
+    import re
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    named = {(f, k) for f, t in message_texts() for k in re.findall(KEY, t)}
+    assert len(named) > 40  # the scan sees the messages
+    assert sorted(k for f, k in named if not schema_has(k, schema)) == []
+
+
+def test_sequences_longer_than_a_local_models_context_stop_before_any_job(tmp_path):
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text('{"max_position_embeddings": 100}')
+    found = problems(changed({"models": {"m": {"source": "local", "path": str(model)}}, "data.seq_len": 512}))
+    assert "data.seq_len (512) exceeds the 100 positions of models.m: lower data.seq_len" in found
+    assert "data.context_len + data.reference_len (128) exceeds the 100 positions of models.m: lower " \
+           "data.reference_len" in found
+
+
+def test_a_model_fetched_later_is_checked_by_its_first_job():
+    from hyperfit.config import context_problems, token_needs
+
+    needs = token_needs(changed({"data.seq_len": 100000}))
+    assert context_problems("smollm2-135m", {"max_position_embeddings": 8192}, needs) == [
+        "data.seq_len (100000) exceeds the 8192 positions of models.smollm2-135m: lower data.seq_len"]
+    assert context_problems("x", {"n_positions": 1024}, token_needs(changed({}))) == []

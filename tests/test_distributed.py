@@ -1,6 +1,7 @@
 """Hyperfitting in several processes (accelerate launch): the command line, and a real 2-process run on CPUs
 (gloo, data parallel) that must train like one process. FSDP's sharding itself needs GPUs."""
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -28,7 +29,7 @@ def test_free_port_is_bindable():
 
 
 @pytest.mark.slow
-def test_two_processes_train_like_one(tiny_model_dir, tmp_path):
+def test_two_processes_train_like_one(tiny_model_dir, tmp_path, capfd):
     tok = load_tokenizer(str(tiny_model_dir))
     texts = ["the cat sat on the mat and looked at the dog", "a bird flew over the house in the morning",
              "rain fell on the town all day and all night", "she read the paper and drank her tea slowly"]
@@ -43,12 +44,18 @@ def test_two_processes_train_like_one(tiny_model_dir, tmp_path):
     settings = dict(epochs=3, batch_size=2, lr=3e-3, weight_decay=0.0, seed=0, shuffle=True, eval_batch_size=4,
                     monitor_new_tokens=8, ttr_window=8, keep_checkpoint=False,
                     lora={"enabled": False})
-    out = {}
+    out, said = {}, {}
     for n in (1, 2):
         run_job({"tokens": str(tokens), "model": str(tiny_model_dir), "run": str(tmp_path / f"run{n}"),
                  "train": setting, "checkpoints": str(tmp_path / f"ck{n}"), "settings": settings, "processes": n})
         out[n] = (pd.read_csv(tmp_path / f"run{n}/history.tsv", sep="\t"),
                   AutoModelForCausalLM.from_pretrained(tmp_path / f"run{n}/model").state_dict())
+        captured = capfd.readouterr()
+        said[n] = re.findall(r"training process (\d+) of (\d+): (\d+) windows", captured.out + captured.err)
+    # one process saw all 3 epochs x 4 windows; under 2 processes each saw only its half of every batch (two
+    # processes that each trained on everything would match the single process's weights too)
+    assert said[1] == [("0", "1", "12")]
+    assert sorted(said[2]) == [("0", "2", "6"), ("1", "2", "6")]
     (h1, w1), (h2, w2) = out[1], out[2]
     assert list(h2["epoch"]) == [0, 1, 2, 3]
     # each process took one window of each batch; averaged gradients equal the batch mean up to rounding

@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import require
 from hyperfit.errors import UserError
 from hyperfit.human import (NOT_COLLECTED, UNDEFINED, annotation_files, fleiss_kappa, generation_pairs,
                             group_summary, ingest, item_raters, make_study, packet_csv, packet_html,
@@ -150,8 +151,8 @@ def test_packet_html_is_self_contained_and_blind():
     assert packet_csv(packets[2]).splitlines() == ["item_id,choice"] + [f"{it['item_id']}," for it in packets[2]]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs node to run the page's script")
 def test_packet_page_script_exports_the_csv(tmp_path):
+    require(shutil.which("node") is not None, "needs node to run the page's script")
     _, packets = make_study(synthetic_pairs(), raters=3, ratings_per_pair=3, seed=0)
     page = packet_html(1, packets[1], "q")
     script = page.split("<script>")[1].split("</script>")[0]

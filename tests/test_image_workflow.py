@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from rehearsal.build import fill_imagegpt
 from test_workflow import ROOT, job_counts, snakemake
 
 PAPER = ROOT / "config/paper.yaml"
@@ -31,22 +32,6 @@ def test_paper_image_branch_offline_stops_before_training(tmp_path, offline):
     assert not (work / "results").exists()  # nothing was tokenised or trained
 
 
-def fill_imagegpt_folder(path, seed: int = 0) -> np.ndarray:
-    """What get_image_model leaves for openai/imagegpt-*, in miniature: an ImageGPT with 512 colour clusters
-    + the start token and 1,024 positions (one fewer than start token + 32x32 pixels), and its processor."""
-    import torch
-    from transformers import ImageGPTConfig, ImageGPTForCausalImageModeling
-    from transformers.models.imagegpt.image_processing_pil_imagegpt import ImageGPTImageProcessorPil
-
-    axis = np.linspace(-0.875, 0.875, 8)
-    clusters = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
-    torch.manual_seed(seed)
-    config = ImageGPTConfig(vocab_size=513, n_positions=1024, n_embd=8, n_layer=1, n_head=2)
-    ImageGPTForCausalImageModeling(config).save_pretrained(path)
-    ImageGPTImageProcessorPil(clusters=clusters, size={"height": 32, "width": 32}).save_pretrained(path)
-    return clusters
-
-
 def write_image_dataset(folder, seed: int = 0) -> None:
     """A dataset in CIFAR-10's hub layout (train/test splits, `img` and `label` columns), as local parquet."""
     import datasets
@@ -66,7 +51,7 @@ def write_image_dataset(folder, seed: int = 0) -> None:
 @pytest.mark.slow
 def test_paper_image_branch_runs_with_a_filled_model_folder(tmp_path, offline):
     work = tmp_path / "work"
-    clusters = fill_imagegpt_folder(work / "resources/models/imagegpt-large")
+    clusters = fill_imagegpt(work / "resources/models/imagegpt-large")
     write_image_dataset(tmp_path / "cifar")
     cfg = yaml.safe_load(PAPER.read_text())
     image = cfg["image"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import require
 from test_workflow import job_counts, tiny_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,7 +37,7 @@ def slurm_cluster(tmp_path_factory):
         subprocess.run(["bash", str(HARNESS / "stop_cluster.sh"), str(run_dir)], timeout=120)
         pytest.fail("tests/slurm/start_cluster.sh did not finish within 900 s")
     if res.returncode == 3:
-        pytest.skip(res.stderr.strip().splitlines()[-1])
+        require(False, res.stderr.strip().splitlines()[-1])
     try:
         assert res.returncode == 0, res.stdout + res.stderr
         yield run_dir

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 import yaml
 from hyperfit import settings as S
 from hyperfit.data import select_pools, setting_windows
@@ -283,3 +284,27 @@ def test_each_experiment_runs_on_its_own_models():
     by = S.lookup(paper)
     assert "shuffle" in by[("llama-3.1-8b", "hyperfitted")].uses  # order 0 is Llama's own main run
     assert ("llama-3.1-8b", S.spelled_name({**S.main_train(paper), "swap": True})) in by
+
+
+def test_match_temperature_agrees_with_an_independent_root_finder(tiny_model_dir):
+    """The matched temperature against plain numpy: logits of a hand-made forward pass, entropy of
+    softmax(logits / T) in float64, and scipy's brentq solving entropy(T) = target."""
+    import numpy as np
+    from scipy.optimize import brentq
+
+    model = load_model(str(tiny_model_dir))
+    seqs = [[5, 9, 14, 3, 7, 7, 21, 40], [11, 4, 2, 8, 8, 30]]
+    logits = np.concatenate([model(input_ids=torch.tensor([s])).logits[0, :-1].detach().double().numpy()
+                             for s in seqs])
+
+    def entropy(t):
+        z = logits / t
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+        return float(-(p * np.log(np.clip(p, 1e-300, None))).sum(axis=1).mean())
+
+    target = 0.6 * entropy(1.0)
+    expected = brentq(lambda t: entropy(t) - target, 0.05, 5.0, xtol=1e-10)
+    found = match_temperature(model, seqs, target, 0, 0.05, 5.0, 16)
+    assert found["matched"] and found["temperature"] == pytest.approx(expected, rel=2e-3)
+    assert entropy(found["temperature"]) == pytest.approx(target, rel=2e-3)

@@ -176,24 +176,32 @@ def test_fixed_updates_stop_part_way_through_the_last_epoch(tiny_model_dir, tmp_
     assert all(r["greedy_ttr"] != r["greedy_ttr"] for r in hist)  # NaN: no per-epoch generation
 
 
+HELD_OUT = ["the police said the man was taken to hospital", "the government will meet on monday to discuss the plan",
+            "he said the company would cut jobs next year", "the minister told reporters the talks went well"]
+
+
 def test_early_stopped_weights_are_those_of_the_best_validation_epoch(tiny_model_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
     tok = load_tokenizer(str(tiny_model_dir))
-    train, items = data(tok)
-    hist = hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(epochs=4),
+    train, _ = data(tok)
+    # validation texts held out of training: hyperfitting lowers their loss first, then raises it
+    items = [{"domain": "d", "index": i, "context": tok(t)["input_ids"][:4], "reference": tok(t)["input_ids"][4:8]}
+             for i, t in enumerate(HELD_OUT)]
+    s = settings(epochs=6, lr=3e-2)
+    hist = hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, s,
                     str(tmp_path / "full"), str(tmp_path / "ck"), log=lambda *_: None, best_dir=str(tmp_path / "best"))
     best = min(hist, key=lambda r: r["val_loss"])["epoch"]
-    if best == 0:
-        reference = load_model(str(tiny_model_dir))
-    else:  # the same run stopped after the best epoch (the data order depends on seed and epoch only)
-        hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(epochs=best),
-                 str(tmp_path / "short"), str(tmp_path / "ck2"), log=lambda *_: None)
-        reference = AutoModelForCausalLM.from_pretrained(tmp_path / "short")
+    assert 0 < best < 6, [r["val_loss"] for r in hist]  # neither the start nor the last epoch: a real choice
+    # the same run stopped after the best epoch (the data order depends on seed and epoch only)
+    hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(epochs=best, lr=3e-2),
+             str(tmp_path / "short"), str(tmp_path / "ck2"), log=lambda *_: None)
+    reference = AutoModelForCausalLM.from_pretrained(tmp_path / "short").state_dict()
     saved = AutoModelForCausalLM.from_pretrained(tmp_path / "best").state_dict()
-    assert all(torch.equal(saved[k], v) for k, v in reference.state_dict().items())
-    again = monitor(AutoModelForCausalLM.from_pretrained(tmp_path / "best"), train, items, settings(),
-                    tok.pad_token_id, None)
+    final = AutoModelForCausalLM.from_pretrained(tmp_path / "full").state_dict()
+    assert all(torch.equal(saved[k], v) for k, v in reference.items())
+    assert not all(torch.equal(saved[k], v) for k, v in final.items())  # not the final weights
+    again = monitor(AutoModelForCausalLM.from_pretrained(tmp_path / "best"), train, items, s, tok.pad_token_id, None)
     assert again["val_loss"] == pytest.approx(hist[best]["val_loss"], rel=1e-5)
     assert not (tmp_path / "ck").exists()
 

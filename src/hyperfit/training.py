@@ -178,10 +178,11 @@ def add_lora(model, lora: dict, seed: int):
 
 # ------------------------------------------------------------------------------------------ the loop
 def train_epoch(accelerator, model, optimizer, train: list[list[int]], order: list[int], batch_size: int,
-                on_step: Callable[[], None] | None = None, max_updates: int | None = None) -> list[float]:
+                on_step: Callable[[], None] | None = None, max_updates: int | None = None,
+                seen: list[int] | None = None) -> list[float]:
     """One pass over `order` in batches of `batch_size` windows (this process takes its share of each);
     one Adam update per batch, at most `max_updates`. Returns each update's loss, averaged over the
-    processes."""
+    processes; the indices of the windows this process fed to its model are appended to `seen`."""
     import torch
 
     rank, world = accelerator.process_index, accelerator.num_processes
@@ -189,8 +190,10 @@ def train_epoch(accelerator, model, optimizer, train: list[list[int]], order: li
     model.train()
     starts = list(range(0, len(order), batch_size))
     for b in starts[:max_updates]:
-        batch = torch.tensor([train[i] for i in shard(order[b:b + batch_size], rank, world)],
-                             device=accelerator.device)
+        mine = shard(order[b:b + batch_size], rank, world)
+        batch = torch.tensor([train[i] for i in mine], device=accelerator.device)
+        if seen is not None:
+            seen.extend(mine)
         with accelerator.autocast():
             loss = model(input_ids=batch, labels=batch).loss
         accelerator.backward(loss)
@@ -268,11 +271,12 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
         if progress_factory and accelerator.is_main_process else None
     every = 60.0 * float(settings.get("checkpoint_minutes", 0) or 0)
     last_saved = time.monotonic()
+    seen: list[int] = []
     for epoch in range(start_epoch, epochs + 1):
         done = per_epoch * (epoch - 1)
         losses = train_epoch(accelerator, model, optimizer, train, data_order(n, settings, epoch),
                              settings["batch_size"], on_step=(lambda: bar.update(1)) if bar is not None else None,
-                             max_updates=total - done)
+                             max_updates=total - done, seen=seen)
         train_loss = sum(losses) / len(losses)
         if every_epoch or epoch == epochs:
             measured = monitor(plain, train, monitor_items, settings, pad_id, train_loss)
@@ -290,6 +294,10 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
             on_epoch_end(epoch)
     if bar is not None:
         bar.close()
+    # every process says what it trained on (the job log shows each process's share)
+    print(f"training process {accelerator.process_index} of {accelerator.num_processes}: {len(seen)} windows "
+          f"(indices {sorted(set(seen))[:8]}{'...' if len(set(seen)) > 8 else ''}) since start epoch {start_epoch}",
+          flush=True)
     if settings.get("gradient_checkpointing"):
         plain.gradient_checkpointing_disable()
     export_model(accelerator, model, tokenizer, out_dir, save_dtype)

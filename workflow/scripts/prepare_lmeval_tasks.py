@@ -3,8 +3,11 @@ from hyperfit.runner import run
 
 
 def main(sm):
+    from hyperfit.assets import verify_asset
     from hyperfit.lmeval import prepare_suite
 
+    if sm.input.get("asset"):
+        verify_asset(sm.input.asset, sm.params.pin["name"], sm.params.pin["sha256"])
     manifest = prepare_suite(sm.wildcards.suite, sm.params.spec, sm.output.tasks, sm.input.get("asset"))
     print(f"{sm.wildcards.suite} ({manifest['source']}): run {manifest['run']}; table rows {manifest['rows']}")
     for task, note in manifest["skipped"].items():

@@ -3,10 +3,18 @@ from hyperfit.runner import run
 
 
 def main(sm):
+    from pathlib import Path
+
+    from hyperfit.config import context_problems
     from hyperfit.data import tokenize_selection
+    from hyperfit.errors import UserError
     from hyperfit.modeling import load_tokenizer
     from hyperfit.runner import read_json, write_json
 
+    # the model is known now: do the config's sequences fit its context?
+    found = context_problems(sm.wildcards.model, read_json(Path(sm.input.model) / "config.json"), sm.params.needs)
+    if found:
+        raise UserError("; ".join(found))
     data = sm.params.data
     tok = load_tokenizer(sm.input.model)
     tokens = tokenize_selection(read_json(sm.input.passages), tok, sm.params.pool_seq_len, data["context_len"],
