@@ -21,7 +21,7 @@ min_version("9.0")
 # that one replaces it, and keys it leaves out take the schema's defaults, which equal config/config.yaml's.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: f"{workflow.basedir}/config/config.yaml"  # found from any --directory
 
 
 include: "rules/common.smk"
@@ -92,6 +92,18 @@ rule comparison:
     input:
         rules.make_comparison.output,
         rules.plot_comparison.output,
+
+
+rule followup_bias:
+    input:
+        rules.make_followup_bias.output,
+        rules.plot_followup_bias.output,
+
+
+rule followup_layers:
+    input:
+        rules.make_followup_layers.output,
+        rules.plot_followup_layers.output,
 
 
 rule human_packets:

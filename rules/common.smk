@@ -106,7 +106,8 @@ def get_weights_dir(wildcards):
 
 def get_generation_inputs(wildcards):
     S.check_generation(config, wildcards.model, wildcards.setting, wildcards.weights, wildcards.method)
-    inputs = {"tokens": f"results/data/{wildcards.model}/tokens.json", "weights": get_weights(wildcards)}
+    inputs = {"tokens": f"results/data/{wildcards.model}/tokens.json", "weights": get_weights(wildcards),
+              **get_bias_inputs(wildcards)}
     if wildcards.method.startswith(S.MATCHED):
         inputs["temperature"] = S.temperature(wildcards.model, wildcards.method[len(S.MATCHED):])
     return inputs
@@ -180,3 +181,8 @@ def image_threads():
 def runs_paths(runs, key):
     """The files of `key` of a list of runs (hyperfit.settings), each once, in order."""
     return list(dict.fromkeys(r[key] for r in runs if r.get(key)))
+
+
+def get_bias_inputs(wildcards):
+    """The logit bias a bias method's generation adds (the follow-up's fixed-bias decoding)."""
+    return {"bias": S.logit_bias_file(wildcards.model)} if wildcards.method.startswith(S.BIAS) else {}

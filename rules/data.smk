@@ -12,6 +12,8 @@ rule select_passages:
         plan=S.data_plan(config),
     log:
         "logs/data/select_passages.log",
+    benchmark:
+        "benchmarks/data/select_passages.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -30,6 +32,8 @@ rule tokenize_data:
         needs=token_needs(config),
     log:
         "logs/data/tokenize_{model}.log",
+    benchmark:
+        "benchmarks/data/tokenize_{model}.tsv"
     conda:
         "../envs/main.yaml"
     script:

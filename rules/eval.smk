@@ -120,3 +120,96 @@ rule match_temperature:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/match_temperature.py"
+
+
+rule compute_logit_bias:
+    input:
+        tokens=rules.tokenize_data.output.tokens,
+        model=get_base_model,
+        run="results/train/{model}/hyperfitted",
+    output:
+        bias="results/eval/{model}/hyperfitted/model/logit_bias.pt",
+        entropy="results/eval/{model}/hyperfitted/model/logit_bias.json",
+    params:
+        strengths=config["followup"]["bias_strengths"],
+        batch_size=config["metrics"]["score_batch_size"],
+        dtype=get_dtype,
+    threads: workflow.cores
+    resources:
+        mem_mb=6000,
+        gpu=get_compute("inference_gpus"),
+    log:
+        "logs/eval/{model}/hyperfitted/model/logit_bias.log",
+    benchmark:
+        "benchmarks/eval/{model}/hyperfitted/model/logit_bias.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/compute_logit_bias.py"
+
+
+rule measure_layers:
+    input:
+        tokens=rules.tokenize_data.output.tokens,
+        model=get_base_model,
+        run="results/train/{model}/hyperfitted",
+    output:
+        table="results/eval/{model}/hyperfitted/model/layers.tsv",
+    params:
+        batch_size=config["metrics"]["score_batch_size"],
+        dtype=get_dtype,
+    threads: workflow.cores
+    resources:
+        mem_mb=6000,
+        gpu=get_compute("inference_gpus"),
+    log:
+        "logs/eval/{model}/hyperfitted/model/layers.log",
+    benchmark:
+        "benchmarks/eval/{model}/hyperfitted/model/layers.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/measure_layers.py"
+
+
+rule get_mauve_featurizer:
+    output:
+        model=directory("resources/models/mauve-featurizer"),
+    params:
+        spec={"source": "hub", "id": config["followup"]["mauve"]["featurizer"]},
+    log:
+        "logs/resources/mauve_featurizer.log",
+    benchmark:
+        "benchmarks/resources/mauve_featurizer.tsv"
+    resources:
+        mem_mb=4000,
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_model.py"
+
+
+rule measure_mauve:
+    input:
+        texts=lambda wildcards: [r["texts"] for r in S.mauve_runs(config, wildcards.model)],
+        tokens=rules.tokenize_data.output.tokens,
+        tokenizer=get_base_model,
+        featurizer=S.featurizer_dir(config),
+    output:
+        table="results/eval/{model}/mauve.tsv",
+    params:
+        runs=lambda wildcards: S.mauve_runs(config, wildcards.model),
+        featurizer=config["followup"]["mauve"]["featurizer"],
+        max_tokens=config["followup"]["mauve"]["max_tokens"],
+        seed=config["seed"],
+    threads: workflow.cores
+    resources:
+        mem_mb=4000,
+    log:
+        "logs/eval/{model}/mauve.log",
+    benchmark:
+        "benchmarks/eval/{model}/mauve.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/measure_mauve.py"

@@ -30,6 +30,8 @@ rule tokenize_images:
         seed=config["seed"],
     log:
         f"logs/data/images_{IMAGE_NAME}.log",
+    benchmark:
+        f"benchmarks/data/images_{IMAGE_NAME}.tsv"
     conda:
         "../envs/main.yaml"
     script:

@@ -11,6 +11,8 @@ rule prepare_lmeval_tasks:
         pin=get_pin("downstream", "suite"),
     log:
         "logs/lmeval/prepare_{suite}.log",
+    benchmark:
+        "benchmarks/lmeval/prepare_{suite}.tsv"
     conda:
         "../envs/main.yaml"
     script:

@@ -14,6 +14,8 @@ rule plot_figure2:
         models=MODELS,
     log:
         "logs/figures/figure2.log",
+    benchmark:
+        "benchmarks/figures/figure2.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -25,6 +27,7 @@ rule make_table1:
         metrics=runs_paths(S.main_runs(config), "metrics"),
         scores=runs_paths(S.variant_runs(config), "scores"),
         human="results/human/preference.tsv",
+        mauve=[S.mauve_file(m) for m in MODELS],
     output:
         tsv=report("results/tables/table1.tsv", caption="../report/table1.rst", category="Tables"),
         md="results/tables/table1.md",
@@ -33,8 +36,11 @@ rule make_table1:
         variants=S.variant_runs(config),
         ttr_window=config["metrics"]["ttr_window"],
         decodings=config["generation"]["decodings"],
+        seed=config["seed"],
     log:
         "logs/tables/table1.log",
+    benchmark:
+        "benchmarks/tables/table1.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -53,6 +59,8 @@ rule make_figure1_data:
         models=MODELS,
     log:
         "logs/tables/figure1_data.log",
+    benchmark:
+        "benchmarks/tables/figure1_data.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -67,6 +75,8 @@ rule plot_figure1:
         png=report("results/figures/figure1.png", caption="../report/figure1.rst", category="Figures"),
     log:
         "logs/figures/figure1.log",
+    benchmark:
+        "benchmarks/figures/figure1.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -84,6 +94,8 @@ rule make_figure9_data:
         step=config["figure9"]["step"],
     log:
         "logs/tables/figure9_data.log",
+    benchmark:
+        "benchmarks/tables/figure9_data.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -100,6 +112,8 @@ rule plot_figure9:
         window=config["metrics"]["ttr_window"],
     log:
         "logs/figures/figure9.log",
+    benchmark:
+        "benchmarks/figures/figure9.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -117,6 +131,8 @@ rule make_table2:
         threshold=config["metrics"]["overlap_threshold"],
     log:
         "logs/tables/table2.log",
+    benchmark:
+        "benchmarks/tables/table2.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -134,6 +150,8 @@ rule plot_figure3:
         threshold=config["metrics"]["overlap_threshold"],
     log:
         "logs/figures/figure3.log",
+    benchmark:
+        "benchmarks/figures/figure3.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -148,8 +166,11 @@ rule make_table3:
         md="results/tables/table3.md",
     params:
         runs=S.variant_runs(config),
+        seed=config["seed"],
     log:
         "logs/tables/table3.log",
+    benchmark:
+        "benchmarks/tables/table3.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -166,6 +187,8 @@ rule plot_figure4:
         runs=S.variant_runs(config),
     log:
         "logs/figures/figure4.log",
+    benchmark:
+        "benchmarks/figures/figure4.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -183,6 +206,8 @@ rule make_figure5_shuffle:
         original=S.sweep_original(config, "shuffle"),
     log:
         "logs/tables/figure5_shuffle.log",
+    benchmark:
+        "benchmarks/tables/figure5_shuffle.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -204,6 +229,8 @@ rule make_figure5_quantity:
         updates=config["sweeps"]["base"]["updates"],
     log:
         "logs/tables/figure5_quantity.log",
+    benchmark:
+        "benchmarks/tables/figure5_quantity.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -219,6 +246,8 @@ rule plot_figure5:
         png="results/figures/figure5.png",
     log:
         "logs/figures/figure5.log",
+    benchmark:
+        "benchmarks/figures/figure5.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -238,11 +267,14 @@ rule make_table4:
         runs=S.sweep_runs(config, "data_type", config["comparison"]["decoding"]),
         original=S.sweep_original(config, "data_type", config["comparison"]["decoding"]),
         ttr_window=config["metrics"]["ttr_window"],
+        seed=config["seed"],
         human={"variants": {d: S.table4_variant(d) for d in config["sweeps"]["data_type"]["domains"]},
                "decoding": config["comparison"]["decoding"], "length": S.top_length(config),
                "original": {"variant": S.ORIGINAL, "decoding": config["comparison"]["decoding"]}},
     log:
         "logs/tables/table4.log",
+    benchmark:
+        "benchmarks/tables/table4.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -254,7 +286,8 @@ rule make_comparison:
         metrics=runs_paths(S.comparison_runs(config), "metrics"),
         scores=runs_paths(S.comparison_runs(config), "scores"),
         temperatures=runs_paths(S.comparison_runs(config), "temperature"),
-        runs=runs_paths(S.comparison_runs(config), "hyperfitted_train"),
+        mauve=[S.mauve_file(m) for m in S.experiment_models(config, "comparison")],
+        runs=runs_paths(S.comparison_runs(config), "train") + runs_paths(S.comparison_runs(config), "hyperfitted_train"),
     output:
         tsv=report("results/tables/comparison.tsv", caption="../report/comparison.rst", category="Tables"),
         md="results/tables/comparison.md",
@@ -262,8 +295,11 @@ rule make_comparison:
     params:
         runs=S.comparison_runs(config),
         threshold=config["metrics"]["overlap_threshold"],
+        seed=config["seed"],
     log:
         "logs/tables/comparison.log",
+    benchmark:
+        "benchmarks/tables/comparison.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -278,10 +314,84 @@ rule plot_comparison:
         png="results/figures/comparison.png",
     log:
         "logs/figures/comparison.log",
+    benchmark:
+        "benchmarks/figures/comparison.tsv"
     conda:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/plot_comparison.py"
+
+
+rule make_followup_bias:
+    input:
+        metrics=runs_paths(S.bias_runs(config) + S.reference_runs(config), "metrics"),
+        scores=runs_paths(S.reference_runs(config), "scores"),
+        entropy=[S.logit_bias_file(m).replace(".pt", ".json") for m in S.experiment_models(config, "followup")],
+    output:
+        tsv=report("results/tables/followup_bias.tsv", caption="../report/followup.rst", category="Follow-up"),
+        md="results/tables/followup_bias.md",
+    params:
+        runs=S.bias_runs(config),
+        references=S.reference_runs(config),
+        models=S.experiment_models(config, "followup"),
+    log:
+        "logs/tables/followup_bias.log",
+    benchmark:
+        "benchmarks/tables/followup_bias.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/make_followup_bias.py"
+
+
+rule plot_followup_bias:
+    input:
+        table=rules.make_followup_bias.output.tsv,
+    output:
+        pdf=report("results/figures/followup_bias.pdf", caption="../report/followup.rst", category="Follow-up"),
+        png="results/figures/followup_bias.png",
+    log:
+        "logs/figures/followup_bias.log",
+    benchmark:
+        "benchmarks/figures/followup_bias.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/plot_followup_bias.py"
+
+
+rule make_followup_layers:
+    input:
+        tables=[S.layers_file(m) for m in S.experiment_models(config, "followup")],
+    output:
+        tsv=report("results/tables/followup_layers.tsv", caption="../report/followup.rst", category="Follow-up"),
+        md="results/tables/followup_layers.md",
+    params:
+        models=S.experiment_models(config, "followup"),
+    log:
+        "logs/tables/followup_layers.log",
+    benchmark:
+        "benchmarks/tables/followup_layers.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/make_followup_layers.py"
+
+
+rule plot_followup_layers:
+    input:
+        table=rules.make_followup_layers.output.tsv,
+    output:
+        pdf=report("results/figures/followup_layers.pdf", caption="../report/followup.rst", category="Follow-up"),
+        png="results/figures/followup_layers.png",
+    log:
+        "logs/figures/followup_layers.log",
+    benchmark:
+        "benchmarks/figures/followup_layers.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/plot_followup_layers.py"
 
 
 rule make_human_packets:
@@ -302,6 +412,8 @@ rule make_human_packets:
         seed=config["seed"],
     log:
         "logs/human/packets.log",
+    benchmark:
+        "benchmarks/human/packets.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -322,6 +434,8 @@ rule summarize_human_ratings:
         seed=config["seed"],
     log:
         "logs/human/preference.log",
+    benchmark:
+        "benchmarks/human/preference.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -339,6 +453,8 @@ rule make_lmeval_table:
         runs=S.variant_runs(config),
     log:
         "logs/tables/{suite}.log",
+    benchmark:
+        "benchmarks/tables/{suite}.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -353,6 +469,8 @@ rule plot_downstream:
         png="results/figures/downstream.png",
     log:
         "logs/figures/downstream.log",
+    benchmark:
+        "benchmarks/figures/downstream.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -371,6 +489,8 @@ rule make_image_repetition:
         variants=VARIANTS,
     log:
         "logs/tables/image_repetition.log",
+    benchmark:
+        "benchmarks/tables/image_repetition.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -389,6 +509,8 @@ rule plot_figure6:
         figure_images=config["image"]["figure_images"],
     log:
         "logs/figures/figure6.log",
+    benchmark:
+        "benchmarks/figures/figure6.tsv"
     conda:
         "../envs/main.yaml"
     script:

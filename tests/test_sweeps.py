@@ -3,6 +3,7 @@ import copy
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -29,7 +30,7 @@ def test_default_table_has_each_setting_once_with_the_experiments_that_use_it():
     table = S.table(cfg)
     names = [s.name for s in table]
     base = "fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0"
-    assert names[:2] == ["original", "hyperfitted"] and len(names) == len(set(names)) == 9
+    assert names[:2] == ["original", "hyperfitted"] and len(names) == len(set(names)) == 11
     by = {s.name: s for s in table}
     assert not by["original"].trained and set(by["original"].uses) == set(S.EXPERIMENTS)
     assert by["hyperfitted"].train == S.main_train(cfg) and by["hyperfitted"].uses == ("main", "comparison")
@@ -37,6 +38,8 @@ def test_default_table_has_each_setting_once_with_the_experiments_that_use_it():
     assert set(by[base].uses) == {"shuffle", "quantity", "data_type"}  # one training for three sweeps
     assert {base + "-swap", base.replace("-o0", "-o1"), base.replace("-n8-", "-n4-"), base.replace("-n8-", "-n16-"),
             base.replace("fiction", "wiki"), base.replace("fiction", "news")} <= set(names)
+    lora = "fiction-n16-L128-u48-b4-lr0.001-wd0-s0-o0-lora16-"  # the main run as LoRA adapters (the follow-up)
+    assert by[lora + "all"].uses == ("lora",) and by[lora + "last5"].train["lora"]["layers"] == [-5, -4, -3, -2, -1]
     assert S.spelled_name({**S.base_train(cfg, 0), "swap": True}).endswith("-o0-swap")
 
 
@@ -69,8 +72,9 @@ def test_training_settings_fix_the_updates_and_skip_per_epoch_generation():
 def test_every_generation_and_scoring_is_listed_once():
     cfg = default_config()
     gens = S.generations(cfg)
-    assert len(gens) == len({g["texts"] for g in gens}) == 13
-    assert len(S.scorings(cfg)) == 8
+    # Table 1 (5), Figure 5 right and Table 4 (5), the comparison (3 + 2 LoRA), the fixed bias (5 strengths)
+    assert len(gens) == len({g["texts"] for g in gens}) == 20
+    assert len(S.scorings(cfg)) == 10
     blocked = [g for g in gens if g["method"] == "greedy_blocked"]
     assert [g["setting"] for g in blocked] == ["hyperfitted"]  # never on the original model
     assert S.generation("m", "original", "model", "greedy", 96) == "results/eval/m/original/model/greedy-96.jsonl"
@@ -87,7 +91,8 @@ def test_comparison_rows_in_order_with_the_original_rows_once():
     labels = [r["label"] for r in rows if r["seed"] == 0]
     assert labels == ["original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
                       "original, sampled at the entropy-matched temperature", "early-stopped greedy",
-                      "hyperfitted greedy", "hyperfitted Top-P", "hyperfitted greedy + citation blocker"]
+                      "hyperfitted greedy", "hyperfitted Top-P", "hyperfitted greedy + citation blocker",
+                      "LoRA on all layers greedy", "LoRA on the last 5 layers greedy"]
     assert [r["label"] for r in rows if r["seed"] == 1][0] == "original, sampled at the entropy-matched temperature"
     matched = [r for r in rows if r["method"].startswith(S.MATCHED)]
     assert [S.generation_seed(cfg, r["model"], r["setting"], r["method"]) for r in matched] == [0, 1]
@@ -308,3 +313,96 @@ def test_match_temperature_agrees_with_an_independent_root_finder(tiny_model_dir
     found = match_temperature(model, seqs, target, 0, 0.05, 5.0, 16)
     assert found["matched"] and found["temperature"] == pytest.approx(expected, rel=2e-3)
     assert entropy(found["temperature"]) == pytest.approx(target, rel=2e-3)
+
+
+# ------------------------------------------------------------------------------------------ over texts
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded():
+    from hyperfit.stats import bootstrap_ci
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.5, 0.1, 200)
+    low, high = bootstrap_ci(x, seed=1)
+    assert low < x.mean() < high and (low, high) == bootstrap_ci(x, seed=1)
+    half = 1.96 * x.std(ddof=1) / math.sqrt(len(x))  # the normal approximation, for a large sample
+    assert (high - low) / 2 == pytest.approx(half, rel=0.1)
+    assert bootstrap_ci([0.3, 0.3, 0.3], seed=0) == (0.3, 0.3)
+    assert all(math.isnan(v) for v in bootstrap_ci([0.3], seed=0))
+
+
+def test_pooled_ratio_interval_resamples_whole_texts():
+    from hyperfit.stats import bootstrap_ratio_ci
+
+    nll, n = [2.0, 4.0, 3.0, 5.0], [2, 2, 3, 5]
+    low, high = bootstrap_ratio_ci(nll, n, seed=0, transform=np.exp)
+    assert low <= math.exp(sum(nll) / sum(n)) <= high
+    assert low >= math.exp(min(a / b for a, b in zip(nll, n))) - 1e-12  # never below the smallest text
+
+
+def test_paired_difference_finds_a_known_shift_and_no_shift():
+    from hyperfit.stats import paired_difference
+
+    rng = np.random.default_rng(3)
+    base = rng.normal(0.3, 0.05, 30)
+    shifted = paired_difference(base + 0.2 + rng.normal(0, 0.01, 30), base, seed=0)
+    assert shifted["diff"] == pytest.approx(0.2, abs=0.01) and shifted["diff_ci_low"] > 0.18
+    assert shifted["p_value"] < 0.001  # 30 positive differences: about 2 / 2**30 exactly
+    same = paired_difference(base + rng.normal(0, 0.01, 30), base, seed=0)
+    assert same["diff_ci_low"] < 0 < same["diff_ci_high"] and same["p_value"] > 0.05
+    # tiny exact case: one pair differs by +1, the rest are equal: all 2**n sign flips give |mean| = 1/n or 0
+    exact = paired_difference([1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], seed=0)
+    assert exact["diff"] == 0.25 and exact["p_value"] == pytest.approx(1.0)
+
+
+def test_comparison_text_statistics_pair_rows_with_original_greedy_per_text():
+    from hyperfit.sweeptables import comparison_text_statistics
+
+    table = pd.DataFrame({"model": ["m"] * 3, "method": ["original greedy", "hyperfitted greedy", "early-stopped"]})
+    ttrs = {("m", "original greedy"): [pd.Series([0.2, 0.4, 0.3])],
+            ("m", "hyperfitted greedy"): [pd.Series([0.6, 0.8, 0.5]), pd.Series([0.4, 0.6, 0.5])],  # two seeds
+            ("m", "early-stopped"): [pd.Series([0.2, 0.4, 0.3])]}
+    out = comparison_text_statistics(table, ttrs, seed=0).set_index("method")
+    assert out.loc["hyperfitted greedy", "ttr_diff_vs_original_greedy"] == pytest.approx(0.8 / 3)  # 0.3, 0.3, 0.2
+    assert out.loc["early-stopped", "ttr_diff_vs_original_greedy"] == 0.0
+    assert out.loc["early-stopped", "ttr_diff_p"] == 1.0  # identical texts: no evidence of a difference
+    assert math.isnan(out.loc["original greedy", "ttr_diff_vs_original_greedy"])
+    assert out.loc["original greedy", "ttr_text_ci_low"] <= 0.3 <= out.loc["original greedy", "ttr_text_ci_high"]
+
+
+def test_comparison_row_measures_top1_agreement_with_the_original_model():
+    metrics = pd.DataFrame({"ttr": [1.0], "overlap": [0], "unique2": [1], "total2": [1], "unique3": [0],
+                            "total3": [0], "unique4": [0], "total4": [0]})
+    scores = [{"n": 4, "nll_sum": 1.0, "entropy_sum": 1.0, "argmax": [1, 2, 3, 4]}]
+    original = [{"n": 4, "nll_sum": 1.0, "entropy_sum": 1.0, "argmax": [1, 2, 0, 0]}]
+    assert comparison_row(metrics, scores, 2, original=original)["top1_agreement"] == 0.5
+    assert comparison_row(metrics, original, 2, original=original)["top1_agreement"] == 1.0
+
+
+def test_table4_statistics_pair_each_trained_row_with_the_original_model():
+    from hyperfit.sweeptables import table4_statistics
+
+    def recs(ids):
+        return [{"domain": d, "index": i, "generated_ids": g} for (d, i), g in zip([("f", 0), ("f", 1), ("w", 0)], ids)]
+
+    original = {"m": {"texts": recs([[1, 1], [1, 1], [1, 2]])}}
+    runs = [{"model": "m", "seed": 0, "label": "w", "texts": "t"}]
+    table = pd.DataFrame({"model": ["m", "m"], "train_data": ["none (original model)", "w"]})
+    out = table4_statistics(table, runs, {"t": recs([[1, 2], [1, 2], [1, 2]])}, original, window=2, seed=0)
+    assert out["ttr_diff_vs_original"].iloc[1] == pytest.approx((0.5 + 0.5 + 0) / 3)
+    assert math.isnan(out["ttr_diff_vs_original"].iloc[0]) and out["ttr_all_ci_low"].iloc[1] == 1.0
+
+
+def test_bias_table_rows_and_spearman():
+    from hyperfit.sweeptables import bias_table
+
+    def m(ttr):
+        return pd.DataFrame({"ttr": [ttr], "unique2": [1], "total2": [2], "unique3": [1], "total3": [1],
+                             "unique4": [0], "total4": [0]})
+
+    runs = [{"model": "x", "label": f"s = {s:g}", "strength": s, "texts": f"t{s}"} for s in (0.0, 0.5, 1.0)]
+    metrics = {"t0.0": m(0.4), "t0.5": m(0.3), "t1.0": m(0.2), "ref": m(0.7)}
+    entropy = {"x": {"0": 3.0, "0.5": 2.0, "1": 1.0}}
+    refs = [{"model": "x", "label": "hyperfitted greedy", "texts": "ref", "scores": "sc"}]
+    t = bias_table(runs, metrics, entropy, refs, {"sc": [{"n": 2, "entropy_sum": 1.0}]})
+    assert t["ttr"].tolist() == [0.4, 0.3, 0.2, 0.7] and t["entropy"].tolist() == [3.0, 2.0, 1.0, 0.5]
+    assert t["rep2"].iloc[0] == 0.5 and math.isnan(t["rep4"].iloc[0])
+    assert t["spearman_rho_strength_ttr"].iloc[0] == pytest.approx(-1.0)  # TTR falls as s rises

@@ -71,3 +71,26 @@ def test_table1_notes_name_every_column_group():
     notes = table1_notes(96)
     for word in ("in_paper", "ppl", "ttr", "last 96", "human_pref_or_equal", NOT_COLLECTED):
         assert word in notes
+
+
+def test_table1_statistics_pair_each_trained_row_with_its_original_row():
+    from hyperfit.tables import table1_statistics
+
+    text_tables, score_tables = inputs()
+    for df in text_tables.values():
+        df["index"] = range(len(df))
+    for df in score_tables.values():
+        df["domain"], df["index"] = "a", range(len(df))
+    table = table1_statistics(table1(text_tables, score_tables, decodings=DECODINGS), text_tables, score_tables,
+                              seed=0)
+    row = table.set_index("method")
+    assert row.loc["hyperfitted greedy", "ttr_vs"] == "original greedy"
+    assert row.loc["hyperfitted greedy", "ttr_diff"] == pytest.approx(2 / 3 - 0.5)  # (0, 0, 0.5) / 3
+    assert row.loc["hyperfitted greedy + citation blocker", "ttr_vs"] == "original greedy"
+    assert row.loc["hyperfitted Top-P", "ttr_vs"] == "original Top-P"
+    assert row.loc["hyperfitted Top-P", "ttr_diff"] == pytest.approx(1.0 - 2.5 / 3)
+    assert row.loc["original greedy", "ttr_vs"] == "" and math.isnan(row.loc["original greedy", "ttr_diff"])
+    assert row.loc["original greedy", "ttr_ci_low"] == row.loc["original greedy", "ttr_ci_high"] == 0.5
+    low, high = row.loc["hyperfitted greedy", ["ttr_ci_low", "ttr_ci_high"]]
+    assert 0.5 <= low <= 2 / 3 <= high <= 1.0
+    assert row.loc["original greedy", "ppl_ci_low"] <= 2 <= row.loc["original greedy", "ppl_ci_high"]

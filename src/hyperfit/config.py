@@ -236,6 +236,10 @@ def _sweeps(config: dict) -> list[str]:
         unknown = [m for m in names or [] if m not in config["models"]]
         if unknown:
             out.append(f"{key}: {unknown} are not under models (have {list(config['models'])})")
+    fu = config["followup"]
+    unknown = [m for m in fu["models"] or [] if m not in config["models"]]
+    if unknown:
+        out.append(f"followup.models: {unknown} are not under models (have {list(config['models'])})")
     unblocked = [d for d in config["generation"]["decodings"] if not _is_blocked(config, d)]
     if comp["decoding"] not in unblocked:
         out.append(f"comparison.decoding {comp['decoding']!r} must be a decoding of generation.decodings without "

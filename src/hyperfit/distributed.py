@@ -80,7 +80,7 @@ def train_job(spec: dict) -> None:
 
     from .data import setting_windows
     from .modeling import load_model, load_tokenizer, set_threads
-    from .runner import read_json, write_table
+    from .runner import read_json, write_json, write_table
     from .training import HISTORY_COLUMNS, hyperfit, make_accelerator
 
     set_threads()
@@ -99,12 +99,14 @@ def train_job(spec: dict) -> None:
 
         progress_factory = lambda **kw: progress(desc="hyperfit steps", **kw)  # noqa: E731
     run = Path(spec["run"])
+    facts: dict = {}
     history = hyperfit(model, tok, train, items, settings, str(run / "model"), spec["checkpoints"],
                        progress_factory=progress_factory, save_dtype=spec.get("save_dtype"),
                        best_dir=str(run / "early_stopped") if spec.get("early_stopped") else None,
-                       pad_id=tokens["pad_id"])
+                       pad_id=tokens["pad_id"], facts=facts)
     if accelerator.is_main_process:
         write_table(pd.DataFrame(history, columns=HISTORY_COLUMNS), run / "history.tsv")
+        write_json(run / "run.json", {**facts, "windows": len(train), "setting": spec["train"]})
 
 
 if __name__ == "__main__":

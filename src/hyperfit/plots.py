@@ -207,3 +207,48 @@ def comparison_figure(table: pd.DataFrame):
         ax_sc.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def followup_bias_figure(table: pd.DataFrame):
+    """TTR and mean entropy of the original model's greedy continuations by fixed-bias strength, with the
+    hyperfitted model's greedy TTR and entropy as dashed lines."""
+    import matplotlib.pyplot as plt
+
+    models = list(dict.fromkeys(table["model"]))
+    fig, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
+    for row, model in zip(axes, models):
+        part = table[table["model"] == model]
+        swept = part[part["strength"].notna()].sort_values("strength")
+        hyper = part[part["decoding"].str.startswith("hyperfitted")]
+        for ax, col, label in ((row[0], "ttr", "greedy TTR"), (row[1], "entropy", "mean entropy (nats)")):
+            ax.plot(swept["strength"], swept[col], marker="o", label="original + s x bias")
+            if len(hyper):
+                ax.axhline(hyper[col].iloc[0], ls="--", color="C3", label="hyperfitted greedy")
+            ax.set_xlabel("bias strength s")
+            ax.set_ylabel(label)
+            ax.set_title(model)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def followup_layers_figure(table: pd.DataFrame):
+    """By layer: effective dimension of the original and the hyperfitted model's hidden states, and the mean
+    L2 distance between them."""
+    import matplotlib.pyplot as plt
+
+    models = list(dict.fromkeys(table["model"]))
+    fig, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
+    for row, model in zip(axes, models):
+        part = table[table["model"] == model]
+        row[0].plot(part["layer"], part["effective_dim_original"], marker=".", label="original")
+        row[0].plot(part["layer"], part["effective_dim_hyperfitted"], marker=".", label="hyperfitted")
+        row[0].set_ylabel("effective dimension")
+        row[0].legend(fontsize=8)
+        row[1].plot(part["layer"], part["l2_distance"], marker=".", color="C3")
+        row[1].set_ylabel("mean L2 distance")
+        for ax in row:
+            ax.set_xlabel("layer (0 = embeddings)")
+            ax.set_title(model)
+    fig.tight_layout()
+    return fig

@@ -30,9 +30,10 @@ MAIN = "hyperfitted"        # the main hyperfitting run (config data + hyperfit)
 WEIGHTS = ("model", "early_stopped")
 REPETITION_PENALTY = "repetition_penalty"
 MATCHED = "matched_"        # method prefix: sampling at the temperature matched to a setting's entropy
+BIAS = "logit_bias_"        # method prefix: greedy with logits + s x the hyperfitted-minus-original bias
 TRAIN_KEYS = ("train_domain", "num_samples", "seq_len", "updates", "batch_size", "lr", "weight_decay", "seed",
-              "order", "swap")
-EXPERIMENTS = ("main", "shuffle", "quantity", "data_type", "comparison")
+              "order", "swap", "lora")
+EXPERIMENTS = ("main", "shuffle", "quantity", "data_type", "comparison", "lora")
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,12 @@ def base_train(config: dict, seed: int) -> dict:
 
 
 def spelled_name(train: dict) -> str:
-    """A readable, unique folder name: fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0 (+ -swap)."""
+    """A readable, unique folder name: fiction-n8-L64-u24-b4-lr0.0002-wd0-s0-o0 (+ -swap, + -lora16-last5)."""
+    lora = train.get("lora")
     return (f"{train['train_domain']}-n{train['num_samples']}-L{train['seq_len']}-u{train['updates']}"
             f"-b{train['batch_size']}-lr{train['lr']:g}-wd{train['weight_decay']:g}-s{train['seed']}"
-            f"-o{train['order']}" + ("-swap" if train["swap"] else ""))
+            f"-o{train['order']}" + ("-swap" if train["swap"] else "")
+            + (f"-lora{lora['r']}-{lora['name']}" if lora else ""))
 
 
 def setting_name(config: dict, train: dict | None) -> str:
@@ -92,8 +95,17 @@ def models(config: dict) -> list[str]:
 def experiment_models(config: dict, experiment: str) -> list[str]:
     """The models an experiment runs on: its own list (sweeps.<experiment>.models, comparison.models), else
     sweeps.models, else every model."""
+    if experiment in ("lora", "followup"):
+        return list(config["followup"]["models"] or experiment_models(config, "comparison"))
     own = (config["comparison"] if experiment == "comparison" else config["sweeps"][experiment]).get("models")
     return list(own or config["sweeps"]["models"] or config["models"])
+
+
+def lora_train(config: dict, seed: int, variant: dict) -> dict:
+    """The main run's setting trained as LoRA adapters (the follow-up's 'Late-Stage LoRA' and full LoRA)."""
+    lo = config["followup"]["lora"]
+    return {**main_train(config, seed), "lr": float(lo["lr"]),
+            "lora": {"name": variant["name"], "r": lo["r"], "alpha": lo["alpha"], "layers": variant["layers"]}}
 
 
 def seeds(config: dict) -> list[int]:
@@ -106,9 +118,10 @@ def experiments(config: dict) -> dict:
     shuffle: the base setting, the same with two windows swapped, and further data orders;
     quantity: the base setting with each sweeps.quantity.num_samples (same number of updates);
     data_type: the base setting trained on each sweeps.data_type.domains;
-    comparison: the main setting (replicated under each seed)."""
+    comparison: the main setting (replicated under each seed);
+    lora: the main setting trained as LoRA adapters, one setting per followup.lora.variants."""
     sw = config["sweeps"]
-    out: dict = {"shuffle": {}, "quantity": {}, "data_type": {}, "comparison": {}}
+    out: dict = {"shuffle": {}, "quantity": {}, "data_type": {}, "comparison": {}, "lora": {}}
     for seed in sw["seeds"]:
         base = base_train(config, seed)
         shuffle = [("order 0", base)]
@@ -119,6 +132,7 @@ def experiments(config: dict) -> dict:
         out["quantity"][seed] = [(n, {**base, "num_samples": n}) for n in sw["quantity"]["num_samples"]]
         out["data_type"][seed] = [(d, {**base, "train_domain": d}) for d in sw["data_type"]["domains"]]
         out["comparison"][seed] = [("hyperfitted", main_train(config, seed))]
+        out["lora"][seed] = [(v["label"], lora_train(config, seed, v)) for v in config["followup"]["lora"]["variants"]]
     return out
 
 
@@ -178,6 +192,9 @@ def training_settings(config: dict, setting: Setting) -> dict:
     out = {**hf, **{k: s[k] for k in ("batch_size", "lr", "weight_decay", "seed", "order", "swap")}}
     out.update(updates=s["updates"], epochs=None, monitor_new_tokens=0,
                monitor_epochs="all" if setting.early_stopped else "ends")
+    if s.get("lora"):
+        lo = s["lora"]
+        out["lora"] = {**hf["lora"], "enabled": True, "r": lo["r"], "alpha": lo["alpha"], "layers": lo["layers"]}
     return out
 
 
@@ -272,6 +289,19 @@ def lmeval_result(model: str, name: str, suite: str) -> str:
     return f"{eval_dir(model, name)}/lmeval_{suite}.json"
 
 
+def logit_bias_file(model: str) -> str:
+    """The mean hyperfitted-minus-original logits of a model (the follow-up's fixed bias)."""
+    return f"{eval_dir(model, MAIN)}/logit_bias.pt"
+
+
+def layers_file(model: str) -> str:
+    return f"{eval_dir(model, MAIN)}/layers.tsv"
+
+
+def mauve_file(model: str) -> str:
+    return f"results/eval/{model}/mauve.tsv"
+
+
 def temperature(model: str, name: str) -> str:
     """The temperature at which the original model's entropy matches setting `name`'s."""
     return f"{eval_dir(model, ORIGINAL)}/temperature-{name}.json"
@@ -297,9 +327,13 @@ def top_length(config: dict) -> int:
     return max(lengths(config))
 
 
+def bias_methods(config: dict) -> list[str]:
+    return [f"{BIAS}{s:g}" for s in config["followup"]["bias_strengths"]]
+
+
 def methods(config: dict) -> list[str]:
     return [*config["generation"]["decodings"], REPETITION_PENALTY,
-            *(MATCHED + name for name in trained_names(config))]
+            *(MATCHED + name for name in trained_names(config)), *bias_methods(config)]
 
 
 def method_decoding(config: dict, method: str) -> dict:
@@ -313,6 +347,8 @@ def method_decoding(config: dict, method: str) -> dict:
         return {**decs[comp["decoding"]], "repetition_penalty": comp["repetition_penalty"]}
     if method.startswith(MATCHED):
         return {"do_sample": True, "top_p": 1.0, "top_k": 0, "temperature": "matched"}
+    if method.startswith(BIAS):
+        return {"do_sample": False, "logit_bias": float(method[len(BIAS):])}
     raise ValueError(f"unknown method {method!r}")
 
 
@@ -393,7 +429,8 @@ def sweep_original(config: dict, experiment: str, method: str | None = None) -> 
 def comparison_runs(config: dict) -> list[dict]:
     """Every row of the baselines comparison, per sweep model and seed: the original model with each
     decoding, with a repetition penalty, and sampled at the entropy-matched temperature; the run stopped at
-    its best validation loss; the hyperfitted model with each decoding (the blocked ones last)."""
+    its best validation loss; the hyperfitted model with each decoding (the blocked ones last); the same run
+    trained as LoRA adapters (followup.lora.variants), with comparison.decoding."""
     from .tables import decoding_kind
 
     comp, top, first = config["comparison"], top_length(config), seeds(config)[0]
@@ -412,6 +449,9 @@ def comparison_runs(config: dict) -> list[dict]:
                      (f"early-stopped {kind(main)}", name, "early_stopped", main, True)]
             rows += [(f"hyperfitted {kind(d)}", name, "model", d, True)
                      for d in sorted(decs, key=lambda d: is_blocked(config, d))]
+            if model in experiment_models(config, "lora"):
+                rows += [(f"{label} {kind(main)}", setting_name(config, train), "model", main, True)
+                         for label, train in experiments(config)["lora"][seed]]
             for label, setting, weights, method, per_seed in rows:
                 if not per_seed and seed != first:
                     continue  # the original model's own rows do not depend on the training seed
@@ -438,6 +478,37 @@ def human_runs(config: dict) -> list[dict]:
     return out
 
 
+def bias_runs(config: dict) -> list[dict]:
+    """The follow-up's fixed-bias decoding: the original model, greedy with logits + s x bias for every
+    followup.bias_strengths s, at the longest length, per follow-up model."""
+    return [run(model, ORIGINAL, "model", f"{BIAS}{s:g}", top_length(config), strength=float(s), label=f"s = {s:g}")
+            for model in experiment_models(config, "followup") for s in config["followup"]["bias_strengths"]]
+
+
+def reference_runs(config: dict, experiment: str = "followup") -> list[dict]:
+    """Original and hyperfitted greedy (comparison.decoding) at the longest length: the follow-up's
+    reference rows."""
+    d = config["comparison"]["decoding"]
+    return [run(model, name, "model", d, top_length(config), variant=name, label=f"{name} {d}")
+            for model in experiment_models(config, experiment) for name in (ORIGINAL, MAIN)]
+
+
+def mauve_runs(config: dict, model: str) -> list[dict]:
+    """The generations whose MAUVE against the human continuations Table 1 and the comparison show."""
+    found: dict[str, dict] = {}
+    for r in main_runs(config) + comparison_runs(config):
+        if r["model"] == model:
+            found.setdefault(r["texts"], {k: r[k] for k in ("model", "setting", "weights", "method", "length",
+                                                             "texts")})
+    return list(found.values())
+
+
+def featurizer_dir(config: dict) -> str:
+    """The MAUVE featurizer: a model of the config (its base weights) or a hub model fetched for it."""
+    name = config["followup"]["mauve"]["featurizer"]
+    return base_model_dir(config, name) if name in config["models"] else "resources/models/mauve-featurizer"
+
+
 def table4_variant(domain: str) -> str:
     """How the human study names the model hyperfitted on `domain` for Table 4."""
     return f"trained on {domain} (Table 4)"
@@ -448,6 +519,7 @@ def generations(config: dict) -> list[dict]:
     """Every generation file the config asks for (each once), in the table's order."""
     found: dict[str, dict] = {}
     lists = [main_runs(config), figure1_runs(config), human_runs(config), comparison_runs(config),
+             bias_runs(config), reference_runs(config),
              sweep_runs(config, "quantity", config["comparison"]["decoding"]),
              sweep_runs(config, "data_type", config["comparison"]["decoding"]),
              sweep_original(config, "quantity", config["comparison"]["decoding"]),
@@ -473,7 +545,7 @@ def scorings(config: dict) -> list[dict]:
 def targets(config: dict) -> list[str]:
     """The Snakefile's target rules that `all` builds: every figure and table the config asks for."""
     out = ["figure2", "table1", "figure1", "figure9", "table2", "figure3", "table3", "figure4", "figure5",
-           "table4", "comparison", "human_packets", "human_results"]
+           "table4", "comparison", "followup_bias", "followup_layers", "human_packets", "human_results"]
     suites = config["downstream"]["suites"]
     out += [f"table_{suite}" for suite in ("mmlu", "glue") if suite in suites]
     if suites:

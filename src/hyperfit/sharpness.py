@@ -2,6 +2,8 @@
 single-position distributions of Figure 4."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from .errors import UserError
@@ -125,5 +127,49 @@ def table3_notes() -> str:
         "true next token).",
         "- Token-pooled: sums over all predictions of the texts in the row divided by their number (tokens); "
         f"domain '{ALL_DOMAINS}' pools every domain.",
+        "- *_ci_low, *_ci_high: 95% percentile bootstrap interval over the texts of the row (2,000 resamples, "
+        "whole texts resampled, tokens pooled again; scipy.stats.bootstrap, seeded).",
+        "- entropy_diff: for a hyperfitted row, the mean over the same texts of each text's mean entropy minus the "
+        "original model's; entropy_diff_ci_*: paired bootstrap interval; entropy_diff_p: two-sided paired "
+        "permutation test (10,000 permutations).",
         "",
     ])
+
+
+def table3_statistics(table: pd.DataFrame, score_tables: dict[tuple[str, str], pd.DataFrame],
+                      seed: int) -> pd.DataFrame:
+    """Table 3 with 95% bootstrap intervals over texts of entropy, top-1 mass and perplexity (whole texts
+    resampled, tokens pooled again), and for the hyperfitted rows the paired difference in per-text mean
+    entropy from the original model on the same texts (mean, paired bootstrap interval, permutation p)."""
+    import numpy as np
+
+    from .stats import bootstrap_ratio_ci, paired_difference
+    from .tables import per_text_entropy
+
+    out = table.copy()
+    cols: dict[str, list] = {c: [] for c in ("entropy_ci_low", "entropy_ci_high", "top1_ci_low", "top1_ci_high",
+                                             "ppl_ci_low", "ppl_ci_high", "entropy_diff", "entropy_diff_ci_low",
+                                             "entropy_diff_ci_high", "entropy_diff_p")}
+
+    def part(model, variant, domain):
+        scores = score_tables[(model, variant)]
+        return scores if domain == ALL_DOMAINS else scores[scores["domain"] == domain]
+
+    for _, row in table.iterrows():
+        scores = part(row["model"], row["variant"], row["domain"])
+        for name, num, transform in (("entropy", "entropy_sum", None), ("top1", "top1_sum", None),
+                                     ("ppl", "nll_sum", np.exp)):
+            lo, hi = bootstrap_ratio_ci(scores[num], scores["n"], seed, transform)
+            cols[f"{name}_ci_low"].append(lo)
+            cols[f"{name}_ci_high"].append(hi)
+        if row["variant"] != "original" and (row["model"], "original") in score_tables:
+            d = paired_difference(per_text_entropy(scores),
+                                  per_text_entropy(part(row["model"], "original", row["domain"])), seed)
+            values = [d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
+        else:
+            values = [math.nan] * 4
+        for key, v in zip(("entropy_diff", "entropy_diff_ci_low", "entropy_diff_ci_high", "entropy_diff_p"), values):
+            cols[key].append(v)
+    for key, values in cols.items():
+        out[key] = values
+    return out

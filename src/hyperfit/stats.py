@@ -40,3 +40,73 @@ def format_ci(row: dict, digits: int = 3) -> str:
     if math.isnan(row["ci_low"]):
         return f"{row['mean']:.{digits}f}"
     return f"{row['mean']:.{digits}f} [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}]"
+
+
+# ------------------------------------------------------------------------------------------ over texts
+BOOTSTRAP_RESAMPLES = 2000
+PERMUTATIONS = 10000
+
+
+def _spread(values) -> bool:
+    import numpy as np
+
+    return len(values) > 1 and float(np.ptp(values)) > 0
+
+
+def bootstrap_ci(values: Sequence[float], seed: int, level: float = 0.95,
+                 resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+    """95% percentile bootstrap interval of the mean over texts (scipy.stats.bootstrap, seeded); the value
+    itself twice where the texts do not vary, NaN for fewer than two texts."""
+    import numpy as np
+    from scipy import stats
+
+    x = np.asarray(values, dtype=float)
+    if len(x) < 2:
+        return math.nan, math.nan
+    if not _spread(x):
+        return float(x[0]), float(x[0])
+    res = stats.bootstrap((x,), np.mean, confidence_level=level, n_resamples=resamples, method="percentile",
+                          random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def bootstrap_ratio_ci(numerators: Sequence[float], denominators: Sequence[float], seed: int,
+                       transform=None, level: float = 0.95, resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float]:
+    """Interval of a token-pooled quantity, sum(numerators) / sum(denominators) (optionally transformed,
+    e.g. exp for perplexity), resampling whole texts (paired numerator and denominator)."""
+    import numpy as np
+    from scipy import stats
+
+    num, den = np.asarray(numerators, dtype=float), np.asarray(denominators, dtype=float)
+    f = transform or (lambda v: v)
+    if len(num) < 2:
+        return math.nan, math.nan
+    if not _spread(num / den):
+        value = float(f(num.sum() / den.sum()))
+        return value, value
+    res = stats.bootstrap((num, den), lambda a, b, axis=-1: f(a.sum(axis=axis) / b.sum(axis=axis)), paired=True,
+                          vectorized=True, confidence_level=level, n_resamples=resamples, method="percentile",
+                          random_state=np.random.default_rng(seed))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float], seed: int, level: float = 0.95) -> dict:
+    """The mean of a - b over the same texts: a paired bootstrap interval (of the per-text differences) and a
+    two-sided paired permutation test (each text's two values swapped at random; scipy.stats.permutation_test
+    with permutation_type='samples'), both seeded."""
+    import numpy as np
+    from scipy import stats
+
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError("a paired difference needs the same texts on both sides")
+    diff = x - y
+    low, high = bootstrap_ci(diff, seed, level)
+    if not _spread(np.concatenate([x, y])) or len(x) < 2:
+        p = math.nan if len(x) < 2 else 1.0
+    else:
+        res = stats.permutation_test((x, y), lambda u, v, axis=-1: np.mean(u - v, axis=axis),
+                                     permutation_type="samples", vectorized=True, n_resamples=PERMUTATIONS,
+                                     alternative="two-sided", random_state=np.random.default_rng(seed))
+        p = float(res.pvalue)
+    return {"diff": float(diff.mean()), "diff_ci_low": low, "diff_ci_high": high, "p_value": p}

@@ -116,11 +116,12 @@ def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict
 
 # ------------------------------------------------------------------------------------------ comparison
 def comparison_row(metrics: pd.DataFrame, scores: list[dict], threshold: int, temperature: dict | None = None,
-                   history: pd.DataFrame | None = None) -> dict:
+                   history: pd.DataFrame | None = None, original: list[dict] | None = None) -> dict:
     """The comparison's measures of one generation file, from its per-text metrics: mean TTR, mean rep-n
     (words; texts without an n-gram left out), mean overlap with the setting's training windows and the
     share over `threshold`; the model's mean entropy and perplexity on the evaluation texts (at the matched
-    temperature for a temperature row); for early-stopped weights, the epoch they come from (`history`)."""
+    temperature for a temperature row); for early-stopped weights, the epoch they come from (`history`); with
+    the original model's scores, the top-1 agreement of the two models on the evaluation texts."""
     ttrs = metrics["ttr"].tolist()
     row = {"ttr": sum(ttrs) / len(ttrs)}
     for n in REP_ORDERS:
@@ -139,19 +140,67 @@ def comparison_row(metrics: pd.DataFrame, scores: list[dict], threshold: int, te
     row["early_stop_epoch"] = math.nan
     if history is not None:
         row["early_stop_epoch"] = int(history.loc[history["val_loss"].idxmin(), "epoch"])
+    row["top1_agreement"] = math.nan
+    if original is not None:
+        from .stats import top1_agreement
+
+        row["top1_agreement"] = top1_agreement([s["argmax"] for s in scores], [s["argmax"] for s in original])
     return row
 
 
+def comparison_text_statistics(table: pd.DataFrame, ttrs: dict[tuple[str, str], list[pd.Series]],
+                               seed: int) -> pd.DataFrame:
+    """The comparison with a 95% bootstrap interval of TTR over the evaluation texts and, for every row, the
+    paired difference from 'original greedy' of the same model on the same texts (mean, paired bootstrap
+    interval, permutation p-value). `ttrs[(model, method)]`: per seed, the per-text TTR in text order; with
+    several seeds each text's value is first averaged over the seeds."""
+    import numpy as np
+
+    from .stats import bootstrap_ci, paired_difference
+
+    def per_text(key):
+        return np.mean(np.vstack([np.asarray(s, dtype=float) for s in ttrs[key]]), axis=0)
+
+    out = table.copy()
+    cols: dict[str, list] = {c: [] for c in ("ttr_text_ci_low", "ttr_text_ci_high", "ttr_diff_vs_original_greedy",
+                                             "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p")}
+    for _, row in table.iterrows():
+        values = per_text((row["model"], row["method"]))
+        lo, hi = bootstrap_ci(values, seed)
+        cols["ttr_text_ci_low"].append(lo)
+        cols["ttr_text_ci_high"].append(hi)
+        base = (row["model"], "original greedy")
+        if base in ttrs and row["method"] != "original greedy":
+            d = paired_difference(values, per_text(base), seed)
+            diff = [d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
+        else:
+            diff = [math.nan] * 4
+        for key, v in zip(("ttr_diff_vs_original_greedy", "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p"), diff):
+            cols[key].append(v)
+    for key, values in cols.items():
+        out[key] = values
+    return out
+
+
 COMPARISON_VALUES = ["ttr", "rep2", "rep3", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt",
-                     "temperature", "early_stop_epoch"]
+                     "temperature", "early_stop_epoch", "top1_agreement", "trainable_parameters", "mauve"]
 
 
 def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
     show = pd.DataFrame({"model": table["model"], "method": table["method"], "seeds": table["seeds"]})
-    for col in ["ttr", "rep2", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt"]:
+    for col in ["ttr", "rep2", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt", "mauve"]:
         show[col] = with_ci(table, col, 2 if col in ("ppl", "overlap_mean") else 3)
     show["temperature"] = [f"{t:.3f}" if not math.isnan(t) else "" for t in table["temperature"]]
     show["early_stop_epoch"] = [f"{e:g}" if not math.isnan(e) else "" for e in table["early_stop_epoch"]]
+    show["top1_agreement"] = [f"{a:.3f}" for a in table["top1_agreement"]]
+    show["trainable_parameters"] = [f"{p:,.0f}" if not math.isnan(p) else "" for p in table["trainable_parameters"]]
+    if "ttr_diff_vs_original_greedy" in table:
+        show["ttr_texts_95%"] = [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["ttr_text_ci_low"],
+                                                                           table["ttr_text_ci_high"])]
+        show["ttr_vs_original_greedy"] = [
+            "" if math.isnan(d) else f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3g}"
+            for d, lo, hi, p in zip(table["ttr_diff_vs_original_greedy"], table["ttr_diff_ci_low"],
+                                    table["ttr_diff_ci_high"], table["ttr_diff_p"])]
     notes = "\n".join([
         "Notes:", "",
         "- Each cell: mean over training seeds [95% t-interval]; one seed gives the value alone. The original "
@@ -166,6 +215,15 @@ def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
         "- early_stop_epoch: the epoch of lowest validation loss (on data.validation_texts held-out texts of the "
         "training domain, none of them a training window or an evaluation text), whose weights the "
         "early-stopped row uses; 0 is the model before training.",
+        "- mauve: MAUVE against the human continuations of the same contexts (see Table 1's notes for the "
+        "featurizer).",
+        "- trainable_parameters: parameters the row's training updated (all of them for a full fine-tune; the "
+        "adapters alone for LoRA, followup.lora); empty for the original model.",
+        "- top1_agreement: share of evaluation-text positions (teacher-forced) where the row's model and the "
+        "original model predict the same most probable next token (1 for the original model's own rows).",
+        "- ttr_texts_95%: 95% bootstrap interval of the TTR over the evaluation texts (each text's value first "
+        "averaged over the seeds); ttr_vs_original_greedy: mean paired difference from original greedy on the "
+        "same texts, its paired bootstrap interval, and the two-sided paired permutation test's p-value.",
     ])
     return show.to_markdown(index=False) + "\n\n" + notes
 
@@ -181,4 +239,77 @@ def table4_human(preference: pd.DataFrame, spec: dict) -> dict[tuple[str, str], 
             if v == variant:
                 part = part[(part["decoding"] == spec["decoding"]) & (part["length"].astype(int) == int(spec["length"]))]
                 out[(model, train_data)] = {f"human_{d}": x for d, x in zip(part["domain"], part["preferred_or_equal"])}
+    return out
+
+
+def per_text_ttr(records: list[dict], window: int) -> "pd.Series":
+    """Each text's TTR of its last `window` generated tokens, in text order (domain, index)."""
+    ordered = sorted(records, key=lambda r: (r["domain"], r["index"]))
+    return pd.Series([ttr(r["generated_ids"], window) for r in ordered])
+
+
+def table4_statistics(table: pd.DataFrame, runs: list[dict], texts: dict[str, list[dict]],
+                      original: dict[str, dict], window: int, seed: int) -> pd.DataFrame:
+    """Table 4 with a 95% bootstrap interval over texts of the TTR on all evaluation domains, and for each
+    trained row the paired difference from the original model on the same texts (each text's value first
+    averaged over the seeds): mean, paired bootstrap interval, permutation p-value."""
+    import numpy as np
+
+    from .stats import bootstrap_ci, paired_difference
+
+    values: dict[tuple[str, str], list] = {}
+    for m, o in original.items():
+        values[(m, ORIGINAL_ROW)] = [per_text_ttr(o["texts"], window)]
+    for r in runs:
+        values.setdefault((r["model"], r["label"]), []).append(per_text_ttr(texts[r["texts"]], window))
+    out = table.copy()
+    cols: dict[str, list] = {c: [] for c in ("ttr_all_ci_low", "ttr_all_ci_high", "ttr_diff_vs_original",
+                                             "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p")}
+    for _, row in table.iterrows():
+        x = np.mean(np.vstack(values[(row["model"], row["train_data"])]), axis=0)
+        lo, hi = bootstrap_ci(x, seed)
+        cols["ttr_all_ci_low"].append(lo)
+        cols["ttr_all_ci_high"].append(hi)
+        if row["train_data"] == ORIGINAL_ROW:
+            diff = [math.nan] * 4
+        else:
+            d = paired_difference(x, np.asarray(values[(row["model"], ORIGINAL_ROW)][0]), seed)
+            diff = [d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
+        for key, v in zip(("ttr_diff_vs_original", "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p"), diff):
+            cols[key].append(v)
+    for key, v in cols.items():
+        out[key] = v
+    return out
+
+
+# ------------------------------------------------------------------------------------------ the follow-up
+def bias_table(runs: list[dict], metrics: dict[str, pd.DataFrame], entropy: dict[str, dict],
+               references: list[dict], scores: dict[str, list[dict]]) -> pd.DataFrame:
+    """The follow-up's fixed-bias decoding: per model and strength s, the original model's greedy TTR, rep-2/3/4
+    (words) and mean entropy with logits + s x bias; then, for reference, original and hyperfitted greedy
+    (their own entropy). `metrics[texts]`: per-text metrics; `entropy[model]`: {s: entropy}; `scores[path]`."""
+    from scipy import stats
+
+    rows = []
+    for r in runs:
+        m = metrics[r["texts"]]
+        rows.append({"model": r["model"], "decoding": r["label"], "strength": r["strength"],
+                     **_text_means(m), "entropy": entropy[r["model"]][f"{r['strength']:g}"]})
+    for r in references:
+        sc = scores[r["scores"]]
+        rows.append({"model": r["model"], "decoding": r["label"], "strength": math.nan,
+                     **_text_means(metrics[r["texts"]]), "entropy": pooled_entropy(sc)})
+    table = pd.DataFrame(rows)
+    table["spearman_rho_strength_ttr"] = math.nan
+    for model, part in table[table["strength"].notna()].groupby("model"):
+        if part["strength"].nunique() > 2:
+            table.loc[part.index, "spearman_rho_strength_ttr"] = stats.spearmanr(part["strength"], part["ttr"]).statistic
+    return table
+
+
+def _text_means(metrics: pd.DataFrame) -> dict:
+    out = {"ttr": float(metrics["ttr"].mean())}
+    for n in REP_ORDERS:
+        reps = [1 - u / t for u, t in zip(metrics[f"unique{n}"], metrics[f"total{n}"]) if t]
+        out[f"rep{n}"] = sum(reps) / len(reps) if reps else math.nan
     return out

@@ -84,6 +84,16 @@ def table1_notes(ttr_window: int) -> str:
         "per evaluation domain; ttr_full: of the whole continuation).",
         f"- {', '.join(HUMAN_COLUMNS)}: % of pairwise comparisons in which raters preferred the continuation to "
         f"the original one or judged them equal; '{NOT_COLLECTED}' until rater files are supplied.",
+        "- *_ci_low, *_ci_high: 95% percentile bootstrap interval over the evaluation texts (2,000 resamples, "
+        "scipy.stats.bootstrap, seeded); for ppl and entropy whole texts are resampled and tokens pooled again.",
+        "- mauve: MAUVE (mauve-text, its default settings) of the continuations against the human continuations "
+        "of the same contexts cut to the same length, on the features of followup.mauve.featurizer (the final "
+        "hidden state at each text's last token, texts cut to followup.mauve.max_tokens tokens); values are "
+        "comparable only under one featurizer, and with few texts MAUVE is noisy.",
+        "- ttr_vs, ttr_diff: for a trained model's row, the mean over the same texts of its TTR minus that of the "
+        "row named in ttr_vs (the original model with the same decoding; greedy for the blocked decoding); "
+        "ttr_diff_ci_*: paired bootstrap interval of that difference; ttr_diff_p: two-sided paired permutation "
+        "test (each text's two values swapped at random, 10,000 permutations, scipy.stats.permutation_test).",
         "",
     ])
 
@@ -149,3 +159,62 @@ def table2_notes(threshold: int) -> str:
         "more repetitive (short texts fall below 1 from gzip's fixed overhead).",
         "",
     ])
+
+
+# ------------------------------------------------------------------------------------------ statistics
+def per_text_entropy(scores: pd.DataFrame) -> "pd.Series":
+    """Each text's mean next-token entropy (nats), in text order (domain, index)."""
+    s = scores.sort_values(["domain", "index"])
+    return s["entropy_sum"] / s["n"]
+
+
+def text_values(df: pd.DataFrame, column: str) -> "pd.Series":
+    """A per-text column in text order (domain, index), so that two runs pair text by text."""
+    return df.sort_values(["domain", "index"])[column].reset_index(drop=True)
+
+
+def baseline_of(variant: str, kind: str) -> str | None:
+    """The original row a trained row is compared with: the same decoding (greedy for the blocked one)."""
+    if variant == "original":
+        return None
+    return "original " + kind.replace(" + citation blocker", "")
+
+
+def table1_statistics(table: pd.DataFrame, text_tables: dict[tuple, pd.DataFrame],
+                      score_tables: dict[tuple, pd.DataFrame], seed: int) -> pd.DataFrame:
+    """Table 1 with 95% bootstrap intervals over texts (TTR; perplexity and entropy pooled over tokens, whole
+    texts resampled) and, for each trained row, the paired difference in TTR from the original model with
+    the same decoding on the same texts: mean, paired bootstrap interval, permutation-test p-value."""
+    import numpy as np
+
+    from .stats import bootstrap_ci, bootstrap_ratio_ci, paired_difference
+
+    out = table.copy()
+    cols: dict[str, list] = {c: [] for c in ("ttr_ci_low", "ttr_ci_high", "ppl_ci_low", "ppl_ci_high",
+                                             "entropy_ci_low", "entropy_ci_high", "ttr_vs", "ttr_diff",
+                                             "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p")}
+    for _, row in table.iterrows():
+        df = text_tables[(row["model"], row["variant"], row["decoding"], row["length"])]
+        scores = score_tables[(row["model"], row["variant"])]
+        lo, hi = bootstrap_ci(text_values(df, "ttr"), seed)
+        cols["ttr_ci_low"].append(lo)
+        cols["ttr_ci_high"].append(hi)
+        for name, num, transform in (("ppl", "nll_sum", np.exp), ("entropy", "entropy_sum", None)):
+            lo, hi = bootstrap_ratio_ci(scores[num], scores["n"], seed, transform)
+            cols[f"{name}_ci_low"].append(lo)
+            cols[f"{name}_ci_high"].append(hi)
+        base = baseline_of(row["variant"], row["method"].split(" ", 1)[1])
+        match = table[(table["model"] == row["model"]) & (table["length"] == row["length"])
+                      & (table["method"] == base)] if base else table.iloc[0:0]
+        if len(match):
+            b = match.iloc[0]
+            other = text_tables[(b["model"], b["variant"], b["decoding"], b["length"])]
+            d = paired_difference(text_values(df, "ttr"), text_values(other, "ttr"), seed)
+            values = [base, d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
+        else:
+            values = ["", math.nan, math.nan, math.nan, math.nan]
+        for key, v in zip(("ttr_vs", "ttr_diff", "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p"), values):
+            cols[key].append(v)
+    for key, values in cols.items():
+        out[key] = values
+    return out

@@ -208,14 +208,15 @@ def train_epoch(accelerator, model, optimizer, train: list[list[int]], order: li
 def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict], settings: dict,
              out_dir: str, ckpt_dir: str, log=print, progress_factory=None,
              on_epoch_end: Callable[[int], None] | None = None, save_dtype: str | None = None,
-             pad_id: int | None = None, best_dir: str | None = None) -> list[dict]:
+             pad_id: int | None = None, best_dir: str | None = None, facts: dict | None = None) -> list[dict]:
     """Train `model`; write the final model (LoRA merged, in `save_dtype` if given) to out_dir from the
     main process; return the history rows (on every process). `tokenizer` is saved with the model (an
     image processor serves too); pad_id defaults to its pad token.
 
     With best_dir, the model at the epoch of lowest validation loss (epoch 0 = before training included;
-    the first such epoch on ties) is written there too: the early-stopped baseline of the same run. It is
-    kept beside the checkpoint until the run ends, so a resumed run still has it.
+    the first such epoch on ties) is written there too: the early-stopped baseline of the same run. A single
+    process keeps it as a copy in memory and writes it once, at the end (and beside each checkpoint, so a
+    resumed run still has it); several processes write it beside the checkpoint whenever it improves.
 
     A checkpoint is written after an epoch when settings['checkpoint_minutes'] (default 0: every epoch)
     have passed since the last one; the final epoch writes none (the model is saved instead).
@@ -233,6 +234,10 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     if settings.get("gradient_checkpointing"):
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     params = [p for p in model.parameters() if p.requires_grad]
+    if facts is not None:  # what the caller records about the run (with LoRA: the adapters alone train)
+        facts.update(trainable_parameters=sum(p.numel() for p in params),
+                     parameters=sum(p.numel() for p in model.parameters()))
+        log(f"{facts['trainable_parameters']:,} trainable parameters of {facts['parameters']:,}")
     optimizer = make_optimizer(params, settings, accelerator.num_processes)
     model, optimizer = accelerator.prepare(model, optimizer)
     plain = accelerator.unwrap_model(model)  # the module itself (FSDP shards it in place)
@@ -252,13 +257,31 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     if not history and accelerator.is_main_process:
         shutil.rmtree(best_tmp, ignore_errors=True)  # a fresh start keeps no earlier run's snapshot
 
+    spent = dict.fromkeys(("training", "monitoring", "best weights", "checkpoints", "saving"), 0.0)
+    best = {"state": None, "on_disk": True}  # single process: the best weights' CPU copy, and whether written
+
     def keep_if_best(row: dict) -> None:
         """Snapshot the model when `row` (the newest in history) has the lowest validation loss so far."""
-        if best_dir is not None and all(row["val_loss"] < r["val_loss"] for r in history[:-1]):
+        if best_dir is None or not all(row["val_loss"] < r["val_loss"] for r in history[:-1]):
+            return
+        started = time.monotonic()
+        if accelerator.num_processes == 1:
+            best["state"] = {k: v.detach().to("cpu", copy=True) for k, v in accelerator.get_state_dict(model).items()}
+            best["on_disk"] = False
+        else:
             export_model(accelerator, model, tokenizer, str(best_tmp), save_dtype, snapshot=True)
+        spent["best weights"] += time.monotonic() - started
+
+    def write_best(target: str) -> None:
+        """The in-memory best weights to `target` (a plain model folder)."""
+        started = time.monotonic()
+        export_model(accelerator, model, tokenizer, target, save_dtype, state=best["state"])
+        spent["best weights"] += time.monotonic() - started
 
     if not history:
+        started = time.monotonic()
         row = {"epoch": 0, "step": 0, **monitor(plain, train, monitor_items, settings, pad_id, None)}
+        spent["monitoring"] += time.monotonic() - started
         history.append(row)
         log(json.dumps(row))
         keep_if_best(row)
@@ -274,22 +297,31 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     seen: list[int] = []
     for epoch in range(start_epoch, epochs + 1):
         done = per_epoch * (epoch - 1)
+        started = time.monotonic()
         losses = train_epoch(accelerator, model, optimizer, train, data_order(n, settings, epoch),
                              settings["batch_size"], on_step=(lambda: bar.update(1)) if bar is not None else None,
                              max_updates=total - done, seen=seen)
         train_loss = sum(losses) / len(losses)
+        spent["training"] += time.monotonic() - started
+        started = time.monotonic()
         if every_epoch or epoch == epochs:
             measured = monitor(plain, train, monitor_items, settings, pad_id, train_loss)
         else:  # monitor_epochs: ends (the sweeps): only the training loss between the first and last epoch
             measured = {key: math.nan for key in HISTORY_COLUMNS[3:]}
             measured["train_loss"] = train_loss
+        spent["monitoring"] += time.monotonic() - started
         row = {"epoch": epoch, "step": done + len(losses), **measured}
         history.append(row)
         log(json.dumps(row))
         keep_if_best(row)
         if epoch < epochs and time.monotonic() - last_saved >= every:
+            started = time.monotonic()
+            if not best["on_disk"] and accelerator.is_main_process:  # a resumed run needs its best weights
+                write_best(str(best_tmp))
+                best["on_disk"] = True
             save_checkpoint(accelerator, model, optimizer, ckpt_dir, epoch, {"fingerprint": fp, "history": history})
             last_saved = time.monotonic()
+            spent["checkpoints"] += last_saved - started
         if on_epoch_end is not None:
             on_epoch_end(epoch)
     if bar is not None:
@@ -300,13 +332,18 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
           flush=True)
     if settings.get("gradient_checkpointing"):
         plain.gradient_checkpointing_disable()
+    started = time.monotonic()
     export_model(accelerator, model, tokenizer, out_dir, save_dtype)
-    if best_dir is not None and accelerator.is_main_process:  # copied whole, then renamed into place
+    spent["saving"] += time.monotonic() - started
+    if best_dir is not None and best["state"] is not None:
+        write_best(str(best_dir))  # written whole into a temporary sibling, then renamed into place
+    elif best_dir is not None and accelerator.is_main_process:  # copied whole, then renamed into place
         staging = Path(str(best_dir) + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         shutil.copytree(best_tmp, staging)
         shutil.rmtree(best_dir, ignore_errors=True)
         os.replace(staging, best_dir)
+    log("seconds spent: " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))
     if not settings.get("keep_checkpoint", False) and accelerator.is_main_process:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
     accelerator.wait_for_everyone()
@@ -371,16 +408,19 @@ def load_checkpoint(path: Path, model, optimizer) -> None:
 
 # ------------------------------------------------------------------------------------------ final model
 def export_model(accelerator, model, tokenizer, out_dir: str, save_dtype: str | None = None,
-                 snapshot: bool = False) -> None:
+                 snapshot: bool = False, state: dict | None = None) -> None:
     """save_pretrained of the trained model, from the main process: under FSDP the full weights are
     gathered first (to the main process's CPU) and loaded into a plain copy; a LoRA adapter is merged.
     snapshot=True (mid-training) always saves a CPU copy, so that merging and casting leave the model
-    in training untouched."""
+    in training untouched; `state` (CPU tensors kept earlier, single process) saves those weights instead."""
     from accelerate.utils import DistributedType
 
     from .assets import save_plain_model
 
-    state = accelerator.get_state_dict(model)  # a collective under FSDP: every process takes part
+    if state is None:
+        state = accelerator.get_state_dict(model)  # a collective under FSDP: every process takes part
+    else:
+        snapshot = True
     if accelerator.is_main_process:
         plain = accelerator.unwrap_model(model)
         if snapshot:

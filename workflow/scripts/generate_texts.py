@@ -23,6 +23,13 @@ def main(sm):
         print(f"matched temperature: {dec['temperature']:.4f}")
     processors = blocker = None
     spec = blocker_spec(dec)
+    if dec.get("logit_bias") is not None:  # the follow-up's fixed bias: logits + s x (hyperfitted - original)
+        import torch
+
+        from hyperfit.followup import BiasProcessor
+
+        processors = LogitsProcessorList([BiasProcessor(torch.load(sm.input.bias), dec["logit_bias"])])
+        print(f"logits + {dec['logit_bias']:g} x the mean hyperfitted-minus-original logits")
     if spec is not None:
         windows = setting_windows(tokens, job["windows"])
         blocker = CitationBlocker.from_training(windows, spec["ngram"], spec["word_boundary"], tok)

@@ -7,18 +7,29 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.runner import atomic_path, read_json, write_table
-    from hyperfit.sweeptables import COMPARISON_VALUES, comparison_markdown, comparison_row, summarize
+    from hyperfit.sweeptables import (COMPARISON_VALUES, comparison_markdown, comparison_row,
+                                      comparison_text_statistics, summarize)
+    from hyperfit.tables import text_values
 
-    rows = []
+    mauve = pd.concat([pd.read_csv(p, sep="\t") for p in sm.input.mauve])
+    mauve = {(r.model, r.setting, r.weights, r.method, int(r.length)): r.mauve for r in mauve.itertuples()}
+    rows, ttrs = [], {}
+    original = {r["model"]: read_json(r["scores"]) for r in sm.params.runs if r["setting"] == "original"}
     for r in sm.params.runs:
         temperature = read_json(r["temperature"]) if r["temperature"] else None
         history = pd.read_csv(r["history"], sep="\t") if r["weights"] == "early_stopped" else None
-        row = comparison_row(pd.read_csv(r["metrics"], sep="\t"), read_json(r["scores"]), sm.params.threshold,
-                             temperature, history)
+        metrics = pd.read_csv(r["metrics"], sep="\t")
+        row = comparison_row(metrics, read_json(r["scores"]), sm.params.threshold, temperature, history,
+                             original[r["model"]])
+        row["trainable_parameters"] = read_json(f"{r['train']}/run.json")["trainable_parameters"] if r["train"] \
+            else float("nan")
+        row["mauve"] = mauve[(r["model"], r["setting"], r["weights"], r["method"], int(r["length"]))]
         rows.append({"model": r["model"], "method": r["label"], "seed": r["seed"], **row})
+        ttrs.setdefault((r["model"], r["label"]), []).append(text_values(metrics, "ttr"))
     per_seed = pd.DataFrame(rows)
     write_table(per_seed, sm.output.per_seed)
     table = summarize(per_seed.drop(columns="seed"), ["model", "method"], COMPARISON_VALUES)
+    table = comparison_text_statistics(table, ttrs, sm.params.seed)
     write_table(table, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:
         tmp.write_text(comparison_markdown(table, sm.params.threshold) + "\n", encoding="utf-8")

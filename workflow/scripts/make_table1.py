@@ -7,14 +7,17 @@ def main(sm):
 
     from hyperfit.human import table1_columns
     from hyperfit.runner import atomic_path, read_json, write_table
-    from hyperfit.tables import table1, table1_notes
+    from hyperfit.tables import table1, table1_notes, table1_statistics
 
     texts = {(r["model"], r["variant"], r["decoding"], r["length"]): pd.read_csv(r["metrics"], sep="\t")
              for r in sm.params.runs}
     scores = {(r["model"], r["variant"]): pd.DataFrame(read_json(r["scores"])) for r in sm.params.variants}
     window = sm.params.ttr_window
     human = table1_columns(pd.read_csv(sm.input.human, sep="\t"))
-    table = table1(texts, scores, sm.params.decodings, human=human)
+    table = table1_statistics(table1(texts, scores, sm.params.decodings, human=human), texts, scores, sm.params.seed)
+    mauve = pd.concat([pd.read_csv(p, sep="\t") for p in sm.input.mauve])
+    mauve = {(r.model, r.setting, r.method, int(r.length)): r.mauve for r in mauve.itertuples() if r.weights == "model"}
+    table["mauve"] = [mauve[(r.model, r.variant, r.decoding, int(r.length))] for r in table.itertuples()]
     write_table(table, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:
         tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table1_notes(window), encoding="utf-8")

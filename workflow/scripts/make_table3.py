@@ -6,10 +6,10 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.runner import atomic_path, read_json, write_table
-    from hyperfit.sharpness import table3, table3_notes
+    from hyperfit.sharpness import table3, table3_notes, table3_statistics
 
     scores = {(r["model"], r["variant"]): pd.DataFrame(read_json(r["scores"])) for r in sm.params.runs}
-    table = table3(scores)
+    table = table3_statistics(table3(scores), scores, sm.params.seed)
     write_table(table, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:
         tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table3_notes(), encoding="utf-8")
