@@ -29,6 +29,11 @@ IMAGE = config["image"]
 IMAGE_NAME = IMAGE["name"]
 SUITES = list(config["downstream"]["suites"])
 RATERS = list(range(1, config["human"]["raters"] + 1))
+# Threads of every job that runs a model. Measured on 2 cores with SmolLM2-135M (bench/calibrate.py and the
+# README's "Time" section): a second torch thread speeds a job up 1.5-1.8x, so two one-thread jobs side by side
+# do more work than one two-thread job, and most of the DAG is independent jobs. More threads per job where a
+# site prefers them: --set-threads train_setting=8 (or set-threads in a profile).
+JOB_THREADS = 1
 
 
 def one_of(values):

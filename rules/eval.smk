@@ -13,7 +13,7 @@ rule generate_texts:
         weights=get_weights_dir,
         batch_size=config["generation"]["batch_size"],
         dtype=get_dtype,
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
         gpu=get_compute("inference_gpus"),
@@ -59,7 +59,7 @@ rule score_texts:
         weights=get_weights_dir,
         batch_size=config["metrics"]["score_batch_size"],
         dtype=get_dtype,
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
         gpu=get_compute("inference_gpus"),
@@ -83,7 +83,7 @@ rule score_figure4_position:
         weights=get_weights_dir,
         figure4=config["figure4"],
         dtype=get_dtype,
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
         gpu=get_compute("inference_gpus"),
@@ -108,7 +108,7 @@ rule match_temperature:
         search=config["comparison"]["temperature"],
         batch_size=config["metrics"]["score_batch_size"],
         dtype=get_dtype,
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=6000,
         gpu=get_compute("inference_gpus"),
@@ -134,7 +134,7 @@ rule compute_logit_bias:
         strengths=config["followup"]["bias_strengths"],
         batch_size=config["metrics"]["score_batch_size"],
         dtype=get_dtype,
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=6000,
         gpu=get_compute("inference_gpus"),
@@ -158,7 +158,7 @@ rule measure_layers:
     params:
         batch_size=config["metrics"]["score_batch_size"],
         dtype=get_dtype,
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=6000,
         gpu=get_compute("inference_gpus"),
@@ -202,7 +202,7 @@ rule measure_mauve:
         featurizer=config["followup"]["mauve"]["featurizer"],
         max_tokens=config["followup"]["mauve"]["max_tokens"],
         seed=config["seed"],
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
     log:

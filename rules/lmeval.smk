@@ -33,7 +33,7 @@ rule evaluate_lmeval:
         bootstrap_iters=config["downstream"]["bootstrap_iters"],
         dtype=get_dtype,
         hf_cache="resources/lmeval/hf_datasets_cache",
-    threads: workflow.cores
+    threads: JOB_THREADS
     resources:
         mem_mb=4000,
         gpu=get_compute("inference_gpus"),

@@ -12,7 +12,8 @@ rule train_setting:
     params:
         training=get_training,
         checkpoints="results/checkpoints/{model}/{setting}",
-    threads: workflow.cores
+    threads: JOB_THREADS
+    priority: 10  # trainings are the longest jobs and start the longest chains: first when ready
     resources:
         mem_mb=get_compute("mem_mb"),
         gpu=get_compute("gpus"),

@@ -53,13 +53,15 @@ def score_items(model, items: list[dict], pad_id: int, batch_size: int = 8, prog
 
 
 def score_sequences(model, sequences: list[list[int]], batch_size: int = 8, topk=(1, 3, 5),
-                    pad_id: int = 0, progress=None, argmax: bool = False) -> list[dict]:
+                    pad_id: int = 0, progress=None, argmax: bool = False, exact: bool = True) -> list[dict]:
     """Teacher-forced scores of each full sequence (positions 1..n-1 are predicted).
 
     Returns per sequence: n (predicted tokens), nll_sum, entropy_sum (nats) and topK_sum (probability
     mass of the K most probable tokens), so callers can average per text or pool over texts; with
     argmax, also the most probable token id at each predicted position (lowest id on ties).
-    Right padding with an attention mask; padded positions are excluded.
+    Right padding with an attention mask; padded positions are excluded. exact=False computes the log-softmax
+    in float32 instead of float64 (twice as fast over a large vocabulary; differences of ~1e-7 relative),
+    which training's per-epoch monitoring uses; the result tables keep float64.
     """
     import torch
 
@@ -69,7 +71,8 @@ def score_sequences(model, sequences: list[list[int]], batch_size: int = 8, topk
         batch = sequences[b:b + batch_size]
         ids, mask = right_padded(batch, pad_id, model)
         with torch.no_grad():
-            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].double()
+            logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
+        logits = logits.double() if exact else logits.float()
         logp = torch.log_softmax(logits, dim=-1)
         target = ids[:, 1:]
         valid = mask[:, 1:].bool()

@@ -102,9 +102,11 @@ def experiment_models(config: dict, experiment: str) -> list[str]:
 
 
 def lora_train(config: dict, seed: int, variant: dict) -> dict:
-    """The main run's setting trained as LoRA adapters (the follow-up's 'Late-Stage LoRA' and full LoRA)."""
+    """A setting trained as LoRA adapters (the follow-up's 'Late-Stage LoRA' and full LoRA): the main run's, or
+    the sweeps' base setting (followup.lora.setting)."""
     lo = config["followup"]["lora"]
-    return {**main_train(config, seed), "lr": float(lo["lr"]),
+    full = main_train(config, seed) if lo["setting"] == "main" else base_train(config, seed)
+    return {**full, "lr": float(lo["lr"]),
             "lora": {"name": variant["name"], "r": lo["r"], "alpha": lo["alpha"], "layers": variant["layers"]}}
 
 
@@ -450,7 +452,11 @@ def comparison_runs(config: dict) -> list[dict]:
             rows += [(f"hyperfitted {kind(d)}", name, "model", d, True)
                      for d in sorted(decs, key=lambda d: is_blocked(config, d))]
             if model in experiment_models(config, "lora"):
-                rows += [(f"{label} {kind(main)}", setting_name(config, train), "model", main, True)
+                where = "" if config["followup"]["lora"]["setting"] == "main" else ", sweeps' base setting"
+                if where:  # the full fine-tune of that setting beside its LoRA rows
+                    rows.append((f"full fine-tune{where} {kind(main)}", setting_name(config, base_train(config, seed)),
+                                 "model", main, True))
+                rows += [(f"{label}{where} {kind(main)}", setting_name(config, train), "model", main, True)
                          for label, train in experiments(config)["lora"][seed]]
             for label, setting, weights, method, per_seed in rows:
                 if not per_seed and seed != first:

@@ -102,10 +102,10 @@ def monitor(model, train: list[list[int]], items: list[dict], settings: dict, pa
     """Figure 2's numbers at one point of training."""
     bs = settings["eval_batch_size"]
     if train_loss is None:  # before training: forward-only loss on the training windows
-        s = score_sequences(model, train, batch_size=bs, topk=(1,), pad_id=pad_id)
+        s = score_sequences(model, train, batch_size=bs, topk=(1,), pad_id=pad_id, exact=False)
         train_loss = sum(r["nll_sum"] for r in s) / sum(r["n"] for r in s)
     s = score_sequences(model, [it["context"] + it["reference"] for it in items], batch_size=bs, topk=(1,),
-                        pad_id=pad_id)
+                        pad_id=pad_id, exact=False)
     n = sum(r["n"] for r in s)
     val_loss = sum(r["nll_sum"] for r in s) / n
     window = settings["ttr_window"]
