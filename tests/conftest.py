@@ -52,3 +52,21 @@ def require(condition: bool, reason: str) -> None:
     if os.environ.get(STRICT) == "1":
         pytest.fail(f"{reason} ({STRICT}=1: this test may not be skipped here)")
     pytest.skip(reason)
+
+
+def assert_figure(path) -> None:
+    """A drawn figure, not just a file: a PNG of plausible size with many colours (a blank or one-line plot
+    has few), or a PDF with at least one page that draws something."""
+    from pathlib import Path
+
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix == ".pdf":
+        assert data.startswith(b"%PDF") and b"/Type /Page" in data and len(data) > 1000, path
+        return
+    from PIL import Image
+
+    with Image.open(path) as img:
+        assert img.width >= 400 and img.height >= 200, (path, img.size)
+        colours = img.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is not None and len(colours) >= 16, (path, len(colours or []))

@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
+from conftest import assert_figure
 from test_workflow import ROOT, job_counts, snakemake
 
 PAPER = ROOT / "config/paper.yaml"
@@ -108,6 +108,6 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     wiki = pd.read_json(work / "resources/corpora/wiki.jsonl", lines=True)
     assert set(wiki["role"]) == {"train", "eval"} and not wiki["text"].str.contains(r"^ = ").any()
     for target in ("figure2.png", "figure5.png", "figure6.png", "downstream.png", "comparison.png"):
-        assert (work / "results/figures" / target).stat().st_size > 1000
+        assert_figure(work / "results/figures" / target)
     history = pd.read_csv(work / "results/train/tinyllama-1.1b/hyperfitted/history.tsv", sep="\t")
     assert history["epoch"].tolist() == [0, 1, 2] and history["val_loss"].notna().all()

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import assert_figure
 from test_workflow import snakemake, tiny_config
 
 
@@ -64,7 +65,7 @@ def test_tiny_sharpness_and_human_study(tmp_path, tiny_model_dir):
         assert (df["position"] == 8).all() and (df["domain"] == "fiction").all()
     assert tables["original"]["target_id"].iloc[0] == tables["hyperfitted"]["target_id"].iloc[0]
     for ext in ("pdf", "png"):
-        assert (work / f"results/figures/figure4.{ext}").stat().st_size > 1000
+        assert_figure(work / f"results/figures/figure4.{ext}")
 
     # Packets: (comparisons + Table 4's 3 models) x 9 contexts, each rater sees all pairs; the key stays out
     comparisons = len(yaml.safe_load(cfg.read_text())["human"]["comparisons"]) + 3

@@ -361,10 +361,10 @@ def test_comparison_text_statistics_pair_rows_with_original_greedy_per_text():
             ("m", "hyperfitted greedy"): [pd.Series([0.6, 0.8, 0.5]), pd.Series([0.4, 0.6, 0.5])],  # two seeds
             ("m", "early-stopped"): [pd.Series([0.2, 0.4, 0.3])]}
     out = comparison_text_statistics(table, ttrs, seed=0).set_index("method")
-    assert out.loc["hyperfitted greedy", "ttr_diff_vs_original_greedy"] == pytest.approx(0.8 / 3)  # 0.3, 0.3, 0.2
-    assert out.loc["early-stopped", "ttr_diff_vs_original_greedy"] == 0.0
+    assert out.loc["hyperfitted greedy", "ttr_diff"] == pytest.approx(0.8 / 3)  # 0.3, 0.3, 0.2
+    assert out.loc["early-stopped", "ttr_diff"] == 0.0
     assert out.loc["early-stopped", "ttr_diff_p"] == 1.0  # identical texts: no evidence of a difference
-    assert math.isnan(out.loc["original greedy", "ttr_diff_vs_original_greedy"])
+    assert math.isnan(out.loc["original greedy", "ttr_diff"])
     assert out.loc["original greedy", "ttr_text_ci_low"] <= 0.3 <= out.loc["original greedy", "ttr_text_ci_high"]
 
 
@@ -387,8 +387,8 @@ def test_table4_statistics_pair_each_trained_row_with_the_original_model():
     runs = [{"model": "m", "seed": 0, "label": "w", "texts": "t"}]
     table = pd.DataFrame({"model": ["m", "m"], "train_data": ["none (original model)", "w"]})
     out = table4_statistics(table, runs, {"t": recs([[1, 2], [1, 2], [1, 2]])}, original, window=2, seed=0)
-    assert out["ttr_diff_vs_original"].iloc[1] == pytest.approx((0.5 + 0.5 + 0) / 3)
-    assert math.isnan(out["ttr_diff_vs_original"].iloc[0]) and out["ttr_all_ci_low"].iloc[1] == 1.0
+    assert out["ttr_diff"].iloc[1] == pytest.approx((0.5 + 0.5 + 0) / 3)
+    assert math.isnan(out["ttr_diff"].iloc[0]) and out["ttr_all_ci_low"].iloc[1] == 1.0
 
 
 def test_bias_table_rows_and_spearman():

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from conftest import assert_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -125,7 +126,8 @@ def write_config(tmp_path: Path, changes: dict) -> Path:
 def check_sweep_outputs(work: Path, log: str) -> None:
     """Figure 5, Table 4 and the comparison of the tiny config (2 seeds); every setting trained once."""
     counts = job_counts(log)
-    assert counts["train_setting"] == 2 * 5 + 2  # per seed 5 sweep settings; the main run and its seed-1 replica
+    # per seed 5 sweep settings and the base setting as 2 LoRA variants; the main run and its seed-1 replica
+    assert counts["train_setting"] == 2 * (5 + 2) + 2
     shuffle = pd.read_csv(work / "results/tables/figure5_shuffle.tsv", sep="\t")
     assert list(dict.fromkeys(shuffle["a"])) == ["original", "order 0", "order 0, one swap"]
     assert (shuffle["seeds"] == 2).all() and shuffle["agreement"].between(0, 1).all()
@@ -143,7 +145,8 @@ def check_sweep_outputs(work: Path, log: str) -> None:
     assert comparison["method"].tolist() == [
         "original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
         "original, sampled at the entropy-matched temperature", "early-stopped greedy", "hyperfitted greedy",
-        "hyperfitted Top-P", "hyperfitted greedy + citation blocker"]
+        "hyperfitted Top-P", "hyperfitted greedy + citation blocker", "full fine-tune, sweeps' base setting greedy",
+        "LoRA on all layers, sweeps' base setting greedy", "LoRA on the last 5 layers, sweeps' base setting greedy"]
     per_method = comparison.set_index("method")
     assert per_method.loc["hyperfitted greedy", "seeds"] == 2 and per_method.loc["original greedy", "seeds"] == 1
     assert per_method.loc["hyperfitted greedy", "ttr_ci_low"] <= per_method.loc["hyperfitted greedy", "ttr"]
@@ -152,7 +155,7 @@ def check_sweep_outputs(work: Path, log: str) -> None:
         per_method.loc["hyperfitted greedy", "entropy"], rel=1e-3)  # matched per seed, so the means match too
     assert per_method.loc["early-stopped greedy", "early_stop_epoch"] >= 0
     for fig in ("figure5.pdf", "figure5.png", "comparison.pdf", "comparison.png"):
-        assert (work / "results/figures" / fig).stat().st_size > 1000
+        assert_figure(work / "results/figures" / fig)
     assert (work / "results/eval/tiny/original/model/scores.json").exists()
     assert (work / "results/train/tiny/hyperfitted/early_stopped/model.safetensors").exists()
 
@@ -177,6 +180,8 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     # seed 1 (the comparison's early-stopped and hyperfitted rows get 95% intervals)
     cfg["sweeps"]["base"].update(num_samples=4, seq_len=16, updates=4, batch_size=2, lr=3e-3)
     cfg["sweeps"].update(seeds=[0, 1], shuffle={"orders": 1, "swap": True}, quantity={"num_samples": [2, 4]})
+    cfg["followup"]["mauve"]["featurizer"] = "tiny"  # MAUVE's features from the tiny model itself
+    cfg["followup"]["lora"].update(r=4, alpha=8)
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path
@@ -208,12 +213,12 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     assert all(len(p["repeat_lengths"]) == 16 for p in fig1["models"]["tiny"].values())
     assert "<!DOCTYPE html>" in (work / "results/figures/figure1.html").read_text()
     for fig in ("figure1.png", "figure9.pdf", "figure9.png"):
-        assert (work / "results/figures" / fig).stat().st_size > 1000
+        assert_figure(work / "results/figures" / fig)
     history = pd.read_csv(work / "results/train/tiny/hyperfitted/history.tsv", sep="\t")
     assert list(history["epoch"]) == [0, 1, 2, 3]
     assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
     for fig in ("figure2.pdf", "figure2.png", "figure3.pdf", "figure3.png"):
-        assert (work / "results/figures" / fig).stat().st_size > 1000
+        assert_figure(work / "results/figures" / fig)
     table2 = pd.read_csv(work / "results/tables/table2.tsv", sep="\t")
     assert table2["texts"].tolist() == table["texts"].tolist()
     assert table2[["self_bleu", "dataset_bleu", "rep2", "diversity"]].apply(lambda c: c.between(0, 1)).all().all()
@@ -228,7 +233,7 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     assert glue.loc[glue["task"] == "sst2", "data"].str.contains("not GLUE SST-2").all()
     assert glue.loc[glue["task"] != "sst2", "data"].str.startswith("skipped").all()
     assert glue.loc[glue["task"] == "cola", "metric"].tolist() == ["mcc"]
-    assert (work / "results/figures/downstream.png").stat().st_size > 1000
+    assert_figure(work / "results/figures/downstream.png")
     assert "lm_eval_version" in (work / "results/eval/tiny/hyperfitted/model/lmeval_mmlu.json").read_text()
     assert (work / "benchmarks/train/tiny/hyperfitted.tsv").exists()
     assert "hyperfit steps" in (work / "logs/train/tiny/hyperfitted.log").read_text()
@@ -241,8 +246,9 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     assert list(pd.read_csv(work / "results/train/digits-igpt/pretrained/history.tsv", sep="\t")["epoch"]) == [0, 1]
     assert list(pd.read_csv(work / "results/train/digits-igpt/hyperfitted/history.tsv", sep="\t")["epoch"]) == [0, 1, 2]
     for fig in ("figure6.pdf", "figure6.png"):
-        assert (work / "results/figures" / fig).stat().st_size > 1000
+        assert_figure(work / "results/figures" / fig)
     check_sweep_outputs(work, res.stderr)
+    check_trained_differs_from_original(work)
 
     # One figure rebuilds alone, by its target name.
     for fig in ("figure2.pdf", "figure2.png"):
@@ -282,3 +288,32 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     assert res.returncode == 0, res.stderr[-3000:]
     for p, content in first.items():
         assert (work / p).read_bytes() == content, p
+
+
+def check_trained_differs_from_original(work: Path) -> None:
+    """Assertions that fail on swapped or untrained weights: hyperfitting sharpens the next-token distribution
+    (lower entropy), the trained models predict differently from the original one, and tables pair them."""
+    t3 = pd.read_csv(work / "results/tables/table3.tsv", sep="\t").set_index(["variant", "domain"])
+    assert t3.loc[("hyperfitted", "all"), "entropy"] < t3.loc[("original", "all"), "entropy"]
+    assert t3.loc[("hyperfitted", "all"), "entropy_diff"] < 0 and t3.loc[("hyperfitted", "all"), "entropy_diff_p"] < 0.05
+    t1 = pd.read_csv(work / "results/tables/table1.tsv", sep="\t").set_index("method")
+    assert t1.loc["hyperfitted greedy", "ppl"] != t1.loc["original greedy", "ppl"]
+    assert t1.loc["hyperfitted greedy", "ttr_vs"] == "original greedy"
+    assert t1["mauve"].between(0, 1).all()
+    shuffle = pd.read_csv(work / "results/tables/figure5_shuffle.tsv", sep="\t")
+    off = shuffle[shuffle["a"] != shuffle["b"]]
+    assert (off["agreement"] < 1).all()  # every trained model predicts differently from every other model
+    comparison = pd.read_csv(work / "results/tables/comparison.tsv", sep="\t").set_index("method")
+    assert comparison.loc["original greedy", "top1_agreement"] == 1.0
+    assert comparison.loc["hyperfitted greedy", "top1_agreement"] < 1.0
+    lora = comparison.filter(like="LoRA", axis=0)
+    assert len(lora) == 2 and (lora["trainable_parameters"] < comparison.loc["hyperfitted greedy",
+                                                                            "trainable_parameters"]).all()
+    last5 = comparison.loc[[m for m in lora.index if "last" in m][0], "trainable_parameters"]
+    assert last5 < lora["trainable_parameters"].max()  # fewer layers, fewer adapters
+    layers = pd.read_csv(work / "results/tables/followup_layers.tsv", sep="\t")
+    assert layers["layer"].tolist() == [0, 1, 2] and (layers["l2_distance"] > 0).all()  # embeddings, 2 blocks
+    bias = pd.read_csv(work / "results/tables/followup_bias.tsv", sep="\t")
+    swept = bias[bias["strength"].notna()]
+    zero = swept[swept["strength"] == 0].iloc[0]
+    assert zero["ttr"] == pytest.approx(t1.loc["original greedy", "ttr"])  # s = 0 is original greedy

@@ -146,3 +146,25 @@ def mauve_score(p_features, q_features, seed: int) -> float:
     if len(p_features) < 2 or len(q_features) < 2:
         return math.nan
     return float(mauve.compute_mauve(p_features=p_features, q_features=q_features, seed=seed, verbose=False).mauve)
+
+
+BIAS_NOTES = """Notes:
+
+- The original model decoded greedily with logits + s x b, b = the mean over the evaluation texts' positions
+  (teacher-forced) of the hyperfitted minus the original logits (the 2026 follow-up's fixed-bias test: if
+  hyperfitting were a fixed shift of the logits, some s would reproduce it).
+- ttr, rep2/3/4: means over the evaluation texts (last metrics.ttr_window tokens; word n-grams); entropy: mean
+  next-token entropy (nats) of softmax(logits + s x b) on the evaluation texts; reference rows: original and
+  hyperfitted greedy with their own entropy.
+- spearman_rho_strength_ttr: Spearman's rank correlation of s and TTR over the strengths (the follow-up reports
+  -0.94 on TinyLlama)."""
+
+LAYERS_NOTES = """Notes:
+
+- Hidden states of every position of the evaluation texts (context + reference), per layer: 0 is the
+  embeddings, then each transformer block's output.
+- effective_dim_*: participation ratio of the hidden states' covariance spectrum, (sum of eigenvalues)^2 / sum
+  of squared eigenvalues (the follow-up's own definition is not stated in our sources); effective_dim_change:
+  hyperfitted minus original.
+- l2_distance: mean over positions of the L2 distance between the two models' hidden states; norm_*: mean L2
+  norm of each model's hidden states."""

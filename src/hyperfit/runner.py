@@ -86,6 +86,13 @@ def write_table(df, path: str | os.PathLike, exact: bool = False) -> None:
             df.to_csv(tmp, sep="\t", index=False, float_format=None if exact else "%.6g")
 
 
+def write_markdown(path: str | os.PathLike, df, notes: str = "", digits: int = 4) -> None:
+    """A table as Markdown (numbers rounded to `digits`) with its notes below, atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(df.round(digits).to_markdown(index=False) + ("\n\n" + notes if notes else "") + "\n",
+                             encoding="utf-8")
+
+
 @contextmanager
 def atomic_path(path: str | os.PathLike):
     path = Path(path)

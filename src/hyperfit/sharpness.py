@@ -2,8 +2,6 @@
 single-position distributions of Figure 4."""
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from .errors import UserError
@@ -143,33 +141,23 @@ def table3_statistics(table: pd.DataFrame, score_tables: dict[tuple[str, str], p
     entropy from the original model on the same texts (mean, paired bootstrap interval, permutation p)."""
     import numpy as np
 
-    from .stats import bootstrap_ratio_ci, paired_difference
+    from .stats import bootstrap_ratio_ci, ci_columns, paired_columns, with_columns
     from .tables import per_text_entropy
-
-    out = table.copy()
-    cols: dict[str, list] = {c: [] for c in ("entropy_ci_low", "entropy_ci_high", "top1_ci_low", "top1_ci_high",
-                                             "ppl_ci_low", "ppl_ci_high", "entropy_diff", "entropy_diff_ci_low",
-                                             "entropy_diff_ci_high", "entropy_diff_p")}
 
     def part(model, variant, domain):
         scores = score_tables[(model, variant)]
         return scores if domain == ALL_DOMAINS else scores[scores["domain"] == domain]
 
+    rows = []
     for _, row in table.iterrows():
         scores = part(row["model"], row["variant"], row["domain"])
+        new = {}
         for name, num, transform in (("entropy", "entropy_sum", None), ("top1", "top1_sum", None),
                                      ("ppl", "nll_sum", np.exp)):
-            lo, hi = bootstrap_ratio_ci(scores[num], scores["n"], seed, transform)
-            cols[f"{name}_ci_low"].append(lo)
-            cols[f"{name}_ci_high"].append(hi)
+            new.update(ci_columns(name, bootstrap_ratio_ci(scores[num], scores["n"], seed, transform)))
+        other = None
         if row["variant"] != "original" and (row["model"], "original") in score_tables:
-            d = paired_difference(per_text_entropy(scores),
-                                  per_text_entropy(part(row["model"], "original", row["domain"])), seed)
-            values = [d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
-        else:
-            values = [math.nan] * 4
-        for key, v in zip(("entropy_diff", "entropy_diff_ci_low", "entropy_diff_ci_high", "entropy_diff_p"), values):
-            cols[key].append(v)
-    for key, values in cols.items():
-        out[key] = values
-    return out
+            other = per_text_entropy(part(row["model"], "original", row["domain"]))
+        new.update(paired_columns("entropy_diff", per_text_entropy(scores), other, seed))
+        rows.append(new)
+    return with_columns(table, rows)

@@ -110,3 +110,24 @@ def paired_difference(a: Sequence[float], b: Sequence[float], seed: int, level: 
                                      alternative="two-sided", random_state=np.random.default_rng(seed))
         p = float(res.pvalue)
     return {"diff": float(diff.mean()), "diff_ci_low": low, "diff_ci_high": high, "p_value": p}
+
+
+def paired_columns(name: str, a, b, seed: int) -> dict:
+    """A table's columns for a paired difference a - b: name, name_ci_low, name_ci_high, name_p (NaN where
+    there is nothing to compare with, b None)."""
+    d = paired_difference(a, b, seed) if b is not None else dict.fromkeys(
+        ("diff", "diff_ci_low", "diff_ci_high", "p_value"), math.nan)
+    return {name: d["diff"], f"{name}_ci_low": d["diff_ci_low"], f"{name}_ci_high": d["diff_ci_high"],
+            f"{name}_p": d["p_value"]}
+
+
+def ci_columns(name: str, interval: tuple[float, float]) -> dict:
+    return {f"{name}_ci_low": interval[0], f"{name}_ci_high": interval[1]}
+
+
+def with_columns(table, rows: list[dict]):
+    """`table` with one more column per key of `rows` (one dict per table row, in order)."""
+    out = table.copy()
+    for key in rows[0] if rows else []:
+        out[key] = [r[key] for r in rows]
+    return out

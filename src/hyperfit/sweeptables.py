@@ -156,34 +156,29 @@ def comparison_text_statistics(table: pd.DataFrame, ttrs: dict[tuple[str, str], 
     several seeds each text's value is first averaged over the seeds."""
     import numpy as np
 
-    from .stats import bootstrap_ci, paired_difference
+    from .stats import bootstrap_ci, ci_columns, paired_columns, with_columns
 
     def per_text(key):
         return np.mean(np.vstack([np.asarray(s, dtype=float) for s in ttrs[key]]), axis=0)
 
-    out = table.copy()
-    cols: dict[str, list] = {c: [] for c in ("ttr_text_ci_low", "ttr_text_ci_high", "ttr_diff_vs_original_greedy",
-                                             "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p")}
+    rows = []
     for _, row in table.iterrows():
         values = per_text((row["model"], row["method"]))
-        lo, hi = bootstrap_ci(values, seed)
-        cols["ttr_text_ci_low"].append(lo)
-        cols["ttr_text_ci_high"].append(hi)
         base = (row["model"], "original greedy")
-        if base in ttrs and row["method"] != "original greedy":
-            d = paired_difference(values, per_text(base), seed)
-            diff = [d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
-        else:
-            diff = [math.nan] * 4
-        for key, v in zip(("ttr_diff_vs_original_greedy", "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p"), diff):
-            cols[key].append(v)
-    for key, values in cols.items():
-        out[key] = values
-    return out
+        compare = base in ttrs and row["method"] != "original greedy"
+        rows.append({**ci_columns("ttr_text", bootstrap_ci(values, seed)), "ttr_vs": "original greedy" if compare else "",
+                     **paired_columns("ttr_diff", values, per_text(base) if compare else None, seed)})
+    return with_columns(table, rows)
 
 
 COMPARISON_VALUES = ["ttr", "rep2", "rep3", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt",
                      "temperature", "early_stop_epoch", "top1_agreement", "trainable_parameters", "mauve"]
+
+
+def difference_cells(table: pd.DataFrame, name: str) -> list[str]:
+    """Markdown cells 'diff [low, high] p=...' of paired-difference columns (empty where none)."""
+    return ["" if math.isnan(d) else f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3g}"
+            for d, lo, hi, p in zip(table[name], table[f"{name}_ci_low"], table[f"{name}_ci_high"], table[f"{name}_p"])]
 
 
 def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
@@ -194,13 +189,10 @@ def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
     show["early_stop_epoch"] = [f"{e:g}" if not math.isnan(e) else "" for e in table["early_stop_epoch"]]
     show["top1_agreement"] = [f"{a:.3f}" for a in table["top1_agreement"]]
     show["trainable_parameters"] = [f"{p:,.0f}" if not math.isnan(p) else "" for p in table["trainable_parameters"]]
-    if "ttr_diff_vs_original_greedy" in table:
+    if "ttr_diff" in table:
         show["ttr_texts_95%"] = [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["ttr_text_ci_low"],
                                                                            table["ttr_text_ci_high"])]
-        show["ttr_vs_original_greedy"] = [
-            "" if math.isnan(d) else f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3g}"
-            for d, lo, hi, p in zip(table["ttr_diff_vs_original_greedy"], table["ttr_diff_ci_low"],
-                                    table["ttr_diff_ci_high"], table["ttr_diff_p"])]
+        show["ttr_vs_original_greedy"] = difference_cells(table, "ttr_diff")
     notes = "\n".join([
         "Notes:", "",
         "- Each cell: mean over training seeds [95% t-interval]; one seed gives the value alone. The original "
@@ -255,31 +247,19 @@ def table4_statistics(table: pd.DataFrame, runs: list[dict], texts: dict[str, li
     averaged over the seeds): mean, paired bootstrap interval, permutation p-value."""
     import numpy as np
 
-    from .stats import bootstrap_ci, paired_difference
+    from .stats import bootstrap_ci, ci_columns, paired_columns, with_columns
 
     values: dict[tuple[str, str], list] = {}
     for m, o in original.items():
         values[(m, ORIGINAL_ROW)] = [per_text_ttr(o["texts"], window)]
     for r in runs:
         values.setdefault((r["model"], r["label"]), []).append(per_text_ttr(texts[r["texts"]], window))
-    out = table.copy()
-    cols: dict[str, list] = {c: [] for c in ("ttr_all_ci_low", "ttr_all_ci_high", "ttr_diff_vs_original",
-                                             "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p")}
+    rows = []
     for _, row in table.iterrows():
         x = np.mean(np.vstack(values[(row["model"], row["train_data"])]), axis=0)
-        lo, hi = bootstrap_ci(x, seed)
-        cols["ttr_all_ci_low"].append(lo)
-        cols["ttr_all_ci_high"].append(hi)
-        if row["train_data"] == ORIGINAL_ROW:
-            diff = [math.nan] * 4
-        else:
-            d = paired_difference(x, np.asarray(values[(row["model"], ORIGINAL_ROW)][0]), seed)
-            diff = [d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
-        for key, v in zip(("ttr_diff_vs_original", "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p"), diff):
-            cols[key].append(v)
-    for key, v in cols.items():
-        out[key] = v
-    return out
+        base = None if row["train_data"] == ORIGINAL_ROW else np.asarray(values[(row["model"], ORIGINAL_ROW)][0])
+        rows.append({**ci_columns("ttr_all", bootstrap_ci(x, seed)), **paired_columns("ttr_diff", x, base, seed)})
+    return with_columns(table, rows)
 
 
 # ------------------------------------------------------------------------------------------ the follow-up

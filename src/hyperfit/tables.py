@@ -187,34 +187,23 @@ def table1_statistics(table: pd.DataFrame, text_tables: dict[tuple, pd.DataFrame
     the same decoding on the same texts: mean, paired bootstrap interval, permutation-test p-value."""
     import numpy as np
 
-    from .stats import bootstrap_ci, bootstrap_ratio_ci, paired_difference
+    from .stats import bootstrap_ci, bootstrap_ratio_ci, ci_columns, paired_columns, with_columns
 
-    out = table.copy()
-    cols: dict[str, list] = {c: [] for c in ("ttr_ci_low", "ttr_ci_high", "ppl_ci_low", "ppl_ci_high",
-                                             "entropy_ci_low", "entropy_ci_high", "ttr_vs", "ttr_diff",
-                                             "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p")}
+    rows = []
     for _, row in table.iterrows():
         df = text_tables[(row["model"], row["variant"], row["decoding"], row["length"])]
         scores = score_tables[(row["model"], row["variant"])]
-        lo, hi = bootstrap_ci(text_values(df, "ttr"), seed)
-        cols["ttr_ci_low"].append(lo)
-        cols["ttr_ci_high"].append(hi)
-        for name, num, transform in (("ppl", "nll_sum", np.exp), ("entropy", "entropy_sum", None)):
-            lo, hi = bootstrap_ratio_ci(scores[num], scores["n"], seed, transform)
-            cols[f"{name}_ci_low"].append(lo)
-            cols[f"{name}_ci_high"].append(hi)
+        new = ci_columns("ttr", bootstrap_ci(text_values(df, "ttr"), seed))
+        new.update(ci_columns("ppl", bootstrap_ratio_ci(scores["nll_sum"], scores["n"], seed, np.exp)))
+        new.update(ci_columns("entropy", bootstrap_ratio_ci(scores["entropy_sum"], scores["n"], seed)))
         base = baseline_of(row["variant"], row["method"].split(" ", 1)[1])
         match = table[(table["model"] == row["model"]) & (table["length"] == row["length"])
                       & (table["method"] == base)] if base else table.iloc[0:0]
+        other = None
         if len(match):
             b = match.iloc[0]
-            other = text_tables[(b["model"], b["variant"], b["decoding"], b["length"])]
-            d = paired_difference(text_values(df, "ttr"), text_values(other, "ttr"), seed)
-            values = [base, d["diff"], d["diff_ci_low"], d["diff_ci_high"], d["p_value"]]
-        else:
-            values = ["", math.nan, math.nan, math.nan, math.nan]
-        for key, v in zip(("ttr_vs", "ttr_diff", "ttr_diff_ci_low", "ttr_diff_ci_high", "ttr_diff_p"), values):
-            cols[key].append(v)
-    for key, values in cols.items():
-        out[key] = values
-    return out
+            other = text_values(text_tables[(b["model"], b["variant"], b["decoding"], b["length"])], "ttr")
+        new["ttr_vs"] = base if other is not None else ""
+        new.update(paired_columns("ttr_diff", text_values(df, "ttr"), other, seed))
+        rows.append(new)
+    return with_columns(table, rows)

@@ -6,7 +6,8 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
-    from hyperfit.runner import atomic_path, read_json, write_table
+    from hyperfit.followup import BIAS_NOTES
+    from hyperfit.runner import read_json, write_markdown, write_table
     from hyperfit.sweeptables import bias_table
 
     metrics = {r["texts"]: pd.read_csv(r["metrics"], sep="\t") for r in [*sm.params.runs, *sm.params.references]}
@@ -14,17 +15,7 @@ def main(sm):
     scores = {r["scores"]: read_json(r["scores"]) for r in sm.params.references}
     table = bias_table(list(sm.params.runs), metrics, entropy, list(sm.params.references), scores)
     write_table(table, sm.output.tsv)
-    with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\nNotes:\n\n"
-                       "- The original model decoded greedily with logits + s x b, b = the mean over the evaluation "
-                       "texts' positions (teacher-forced) of the hyperfitted minus the original logits (the 2026 "
-                       "follow-up's fixed-bias test: if hyperfitting were a fixed shift of the logits, some s would "
-                       "reproduce it).\n"
-                       "- ttr, rep2/3/4: means over the evaluation texts (last metrics.ttr_window tokens; word "
-                       "n-grams); entropy: mean next-token entropy (nats) of softmax(logits + s x b) on the "
-                       "evaluation texts; reference rows: original and hyperfitted greedy with their own entropy.\n"
-                       "- spearman_rho_strength_ttr: Spearman's rank correlation of s and TTR over the strengths "
-                       "(the follow-up reports -0.94 on TinyLlama).\n", encoding="utf-8")
+    write_markdown(sm.output.md, table, BIAS_NOTES)
     print(table.to_string())
 
 

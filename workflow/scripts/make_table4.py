@@ -6,7 +6,7 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.runner import atomic_path, read_json, read_jsonl, write_table
-    from hyperfit.sweeptables import data_type_table, table4_human, table4_statistics, with_ci
+    from hyperfit.sweeptables import data_type_table, difference_cells, table4_human, table4_statistics, with_ci
 
     texts = {r["texts"]: read_jsonl(r["texts"]) for r in sm.params.runs}
     scores = {r["scores"]: read_json(r["scores"]) for r in sm.params.runs}
@@ -16,18 +16,17 @@ def main(sm):
     preference = pd.read_csv(sm.input.human, sep="\t", dtype={"preferred_or_equal": str})
     table = data_type_table(list(sm.params.runs), texts, scores, original, window,
                             table4_human(preference, sm.params.human))
+    means = [c for c in table.columns if c.startswith(("ttr_", "ppl_")) and "_ci_" not in c]
     table = table4_statistics(table, list(sm.params.runs), texts, original, window, sm.params.seed)
     write_table(table, sm.output.tsv)
     show = table[["model", "train_data", "seeds"]].copy()
-    for col in [c for c in table.columns if c.startswith(("ttr_", "ppl_")) and "_ci_" not in c]:
+    for col in means:
         show[col] = with_ci(table, col, 2 if col.startswith("ppl_") else 3)
     for col in [c for c in table.columns if c.startswith("human_")]:
         show[col] = table[col]
     show["ttr_all_texts_95%"] = [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["ttr_all_ci_low"],
                                                                            table["ttr_all_ci_high"])]
-    show["ttr_vs_original"] = ["" if d != d else f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3g}" for d, lo, hi, p in
-                               zip(table["ttr_diff_vs_original"], table["ttr_diff_ci_low"],
-                                   table["ttr_diff_ci_high"], table["ttr_diff_p"])]
+    show["ttr_vs_original"] = difference_cells(table, "ttr_diff")
     with atomic_path(sm.output.md) as tmp:
         tmp.write_text(show.to_markdown(index=False) + "\n\nNotes:\n\n"
                        f"- ttr_<domain>: mean greedy TTR (last {window} generated tokens) on that evaluation domain; "
