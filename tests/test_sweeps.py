@@ -38,7 +38,7 @@ def test_default_table_has_each_setting_once_with_the_experiments_that_use_it():
     assert set(by[base].uses) == {"shuffle", "quantity", "data_type"}  # one training for three sweeps
     assert {base + "-swap", base.replace("-o0", "-o1"), base.replace("-n8-", "-n4-"), base.replace("-n8-", "-n16-"),
             base.replace("fiction", "wiki"), base.replace("fiction", "news")} <= set(names)
-    lora = "fiction-n16-L128-u48-b4-lr0.001-wd0-s0-o0-lora16-"  # the main run as LoRA adapters (the follow-up)
+    lora = "fiction-n8-L64-u24-b4-lr0.002-wd0-s0-o0-lora16-"  # the base setting as LoRA adapters (the follow-up)
     assert by[lora + "all"].uses == ("lora",) and by[lora + "last5"].train["lora"]["layers"] == [-5, -4, -3, -2, -1]
     assert S.spelled_name({**S.base_train(cfg, 0), "swap": True}).endswith("-o0-swap")
 
@@ -72,8 +72,8 @@ def test_training_settings_fix_the_updates_and_skip_per_epoch_generation():
 def test_every_generation_and_scoring_is_listed_once():
     cfg = default_config()
     gens = S.generations(cfg)
-    # Table 1 (5), Figure 5 right and Table 4 (5), the comparison (3 + 2 LoRA), the fixed bias (5 strengths)
-    assert len(gens) == len({g["texts"] for g in gens}) == 20
+    # Table 1 (5), Figure 5 right and Table 4 (5), the comparison (3 + 2 LoRA), the fixed bias (4 strengths)
+    assert len(gens) == len({g["texts"] for g in gens}) == 19
     assert len(S.scorings(cfg)) == 10
     blocked = [g for g in gens if g["method"] == "greedy_blocked"]
     assert [g["setting"] for g in blocked] == ["hyperfitted"]  # never on the original model
@@ -92,7 +92,8 @@ def test_comparison_rows_in_order_with_the_original_rows_once():
     assert labels == ["original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
                       "original, sampled at the entropy-matched temperature", "early-stopped greedy",
                       "hyperfitted greedy", "hyperfitted Top-P", "hyperfitted greedy + citation blocker",
-                      "LoRA on all layers greedy", "LoRA on the last 5 layers greedy"]
+                      "full fine-tune, sweeps' base setting greedy", "LoRA on all layers, sweeps' base setting greedy",
+                      "LoRA on the last 5 layers, sweeps' base setting greedy"]
     assert [r["label"] for r in rows if r["seed"] == 1][0] == "original, sampled at the entropy-matched temperature"
     matched = [r for r in rows if r["method"].startswith(S.MATCHED)]
     assert [S.generation_seed(cfg, r["model"], r["setting"], r["method"]) for r in matched] == [0, 1]

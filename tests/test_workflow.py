@@ -46,15 +46,16 @@ def test_dry_run_default():
     assert res.returncode == 0, res.stderr
     counts = job_counts(res.stdout)
     # every setting trained once: the main run, 7 sweep settings (base, swap, order 1, 4 and 16 windows, wiki,
-    # news) and the main run as LoRA adapters twice (all layers, last 5); the comparison's hyperfitted model is
-    # the main run itself (one seed)
+    # news) and the base setting as LoRA adapters twice (all layers, last 5); the comparison's hyperfitted model
+    # is the main run itself (one seed)
     assert counts["train_setting"] == 1 + 7 + 2 and counts["get_pypi_asset"] == 3
     # generations: original greedy, top_p; hyperfitted greedy, top_p, greedy_blocked (the blocker needs training
     # data); 4, 8 (the base setting) and 16 windows, wiki, news; repetition penalty, matched temperature,
-    # early-stopped, the two LoRA models; the original model with 5 strengths of the follow-up's fixed bias
-    assert counts["generate_texts"] == 5 + 5 + 5 + 5
-    # per-text metrics of what the tables read: Tables 1-2 (5 files), the comparison's own five, the bias's five
-    assert counts["measure_texts"] == 5 + 5 + 5
+    # early-stopped, the two LoRA models; the original model with 4 strengths of the follow-up's fixed bias
+    assert counts["generate_texts"] == 5 + 5 + 5 + 4
+    # per-text metrics of what the tables read: Tables 1-2 (5 files), the comparison's own six (the base
+    # setting's among them), the bias's four
+    assert counts["measure_texts"] == 5 + 6 + 4
     # scores, each forward pass once: original, hyperfitted (and its early-stopped weights), 3 shuffle models
     # (the base among them), wiki, news, the two LoRA models
     assert counts["score_texts"] == 10 and counts["match_temperature"] == 1
@@ -71,7 +72,7 @@ def test_dry_run_default():
     assert "get_image_model" not in counts
     assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
     assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
-    assert sum(counts.values()) == 109
+    assert sum(counts.values()) == 108
 
 
 def test_dry_run_paper():
