@@ -250,3 +250,12 @@ def test_a_model_fetched_later_is_checked_by_its_first_job():
     assert context_problems("smollm2-135m", {"max_position_embeddings": 8192}, needs) == [
         "data.seq_len (100000) exceeds the 8192 positions of models.smollm2-135m: lower data.seq_len"]
     assert context_problems("x", {"n_positions": 1024}, token_needs(changed({}))) == []
+
+
+def test_lora_layers_a_local_model_lacks_stop_before_any_job(tmp_path):
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text('{"max_position_embeddings": 2048, "num_hidden_layers": 2}')
+    found = problems(changed({"models": {"m": {"source": "local", "path": str(model)}}}))
+    assert found == ["followup.lora.variants[1].layers: layer -5 does not exist in models.m (2 layers; negative "
+                     "counts from the end)"]

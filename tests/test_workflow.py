@@ -147,7 +147,7 @@ def check_sweep_outputs(work: Path, log: str) -> None:
         "original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
         "original, sampled at the entropy-matched temperature", "early-stopped greedy", "hyperfitted greedy",
         "hyperfitted Top-P", "hyperfitted greedy + citation blocker", "full fine-tune, sweeps' base setting greedy",
-        "LoRA on all layers, sweeps' base setting greedy", "LoRA on the last 5 layers, sweeps' base setting greedy"]
+        "LoRA on all layers, sweeps' base setting greedy", "LoRA on the last layer, sweeps' base setting greedy"]
     per_method = comparison.set_index("method")
     assert per_method.loc["hyperfitted greedy", "seeds"] == 2 and per_method.loc["original greedy", "seeds"] == 1
     assert per_method.loc["hyperfitted greedy", "ttr_ci_low"] <= per_method.loc["hyperfitted greedy", "ttr"]
@@ -182,7 +182,9 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     cfg["sweeps"]["base"].update(num_samples=4, seq_len=16, updates=4, batch_size=2, lr=3e-3)
     cfg["sweeps"].update(seeds=[0, 1], shuffle={"orders": 1, "swap": True}, quantity={"num_samples": [2, 4]})
     cfg["followup"]["mauve"]["featurizer"] = "tiny"  # MAUVE's features from the tiny model itself
-    cfg["followup"]["lora"].update(r=4, alpha=8)
+    cfg["followup"]["lora"].update(r=4, alpha=8, variants=[  # the tiny model has 2 layers: "late" is the last one
+        {"name": "all", "label": "LoRA on all layers", "layers": None},
+        {"name": "last1", "label": "LoRA on the last layer", "layers": [-1]}])
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(cfg))
     return path

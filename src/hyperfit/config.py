@@ -47,7 +47,7 @@ def context_problems(name: str, model_config: dict, needs: dict[str, int]) -> li
 
 
 def _context_sizes(config: dict) -> list[str]:
-    """For a model already on disk (source local), its context size is known before any job runs."""
+    """For a model already on disk (source local), its context size and depth are known before any job runs."""
     import json
 
     out = []
@@ -55,8 +55,22 @@ def _context_sizes(config: dict) -> list[str]:
         path = os.path.join(spec.get("path", ""), "config.json")
         if spec["source"] == "local" and os.path.isfile(path):
             with open(path) as fh:
-                out += context_problems(name, json.load(fh), token_needs(config))
+                model_config = json.load(fh)
+            out += context_problems(name, model_config, token_needs(config))
+            out += layer_problems(name, model_config, config)
     return out
+
+
+def layer_problems(name: str, model_config: dict, config: dict) -> list[str]:
+    """LoRA layers (hyperfit.lora.layers, followup.lora.variants) the model does not have."""
+    depth = model_config.get("num_hidden_layers") or model_config.get("n_layer")
+    if not isinstance(depth, int):
+        return []
+    lists = [("hyperfit.lora.layers", config["hyperfit"]["lora"].get("layers"))]
+    lists += [(f"followup.lora.variants[{i}].layers", v["layers"]) for i, v in
+              enumerate(config["followup"]["lora"]["variants"])]
+    return [f"{key}: layer {bad[0]} does not exist in models.{name} ({depth} layers; negative counts from the end)"
+            for key, layers in lists if (bad := [i for i in layers or [] if not -depth <= i < depth])]
 
 
 def _sources(config: dict) -> list[str]:
