@@ -55,3 +55,56 @@ def test_train_speed_benchmark_runs_both_loops_on_the_same_batches(tmp_path):
     for loop in ("pipeline", "bare"):
         assert len(summary[loop]["wall_s"]) == 2 and summary[loop]["tokens_per_s"] > 0
     assert summary["ratios"]["wall"]["fastest"] > 0 and "pipeline / bare time" in res.stdout
+
+
+
+SCHEDULE_LOG = """
+[Wed Dec  2 02:00:00 2026]
+localrule make_data:
+    input: raw.txt
+    output: results/data
+    jobid: 1
+    wildcards: x=1
+Select jobs to execute...
+
+[Wed Dec  2 02:00:00 2026]
+localrule image:
+    input: raw.txt
+    output: results/image.png
+    jobid: 3
+    threads: 2
+
+[Wed Dec  2 02:00:10 2026]
+Finished jobid: 1 (Rule: make_data)
+
+[Wed Dec  2 02:00:10 2026]
+localrule train:
+    input: results/data/tokens.json
+    output: results/train/a
+    jobid: 2
+    priority: 10
+
+[Wed Dec  2 02:01:40 2026]
+Finished jobid: 3 (Rule: image)
+[Wed Dec  2 02:01:50 2026]
+Finished jobid: 2 (Rule: train)
+"""
+
+
+def test_schedule_replay_on_a_hand_made_log():
+    """make_data (10 s) -> train (100 s, priority 10; reads a file inside make_data's directory output);
+    image (100 s, 2 threads) apart. Replayed on 3 cores: make_data and image at once, train after make_data:
+    110 s, 3 cores busy for 100 s and 1 for 10. On 2 cores: make_data first (started first), image waits for 2
+    free cores, but train outranks it when make_data ends: 10 + 100 + 100 = 210 s."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import schedule
+
+    jobs = schedule.parse(SCHEDULE_LOG)
+    assert {j: (job["rule"], job["threads"], job["priority"]) for j, job in jobs.items()} == {
+        1: ("make_data", 1, 0), 3: ("image", 2, 0), 2: ("train", 1, 10)}
+    deps = schedule.dependencies(jobs)
+    assert deps == {1: set(), 2: {1}, 3: set()}
+    wall, busy, most = schedule.replay(jobs, deps, 3)
+    assert (wall, most) == (110, 2) and busy == pytest.approx((3 * 100 + 1 * 10) / 110)
+    assert schedule.replay(jobs, deps, 2)[0] == 210
+    assert schedule.replay(jobs, deps, 1)[0] == 210

@@ -15,12 +15,15 @@ dropout 0, per-epoch monitoring and resume) with pixel sequences as its windows.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .errors import UserError
 from .metrics import ttr
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DIGIT_LEVELS = 17  # sklearn's digits: integer grey levels 0 (background) .. 16 (full ink)
 DIGIT_COUNT = 1797  # images in sklearn's load_digits() (checked by the tests)
