@@ -100,12 +100,14 @@ def main() -> None:
     print(f"run {log.name}: wall {wall:.0f} s = {wall / 60:.1f} min = {wall / full:.0f} plain-loop updates "
           f"(at {tokens / full:.1f} tokens/s)")
     print(f"core use: {len(jobs)} jobs, {cpu:.0f} CPU-s / ({args.cores} cores x {wall:.0f} s) = "
-          f"{cpu / (args.cores * wall):.0%}")
+          f"{cpu / (args.cores * wall):.0%} (CPU time as the benchmark files sample it, a lower bound; run Snakemake "
+          "under /usr/bin/time -v for all of it)")
     train = [j for j in jobs if j["path"] == args.train_job]
     if train:
-        plain = args.updates * full
-        print(f"{args.train_job}: {train[0]['seconds']:.0f} s against {plain:.0f} s of plain loop for its "
-              f"{args.updates} updates: {train[0]['seconds'] / plain:.2f}x")
+        seconds = train[0]["seconds"]
+        print(f"{args.train_job}: {seconds:.0f} s against the plain loop's time for its {args.updates} updates: "
+              f"{seconds / (args.updates * one):.2f}x on 1 thread ({args.updates * one:.0f} s), "
+              f"{seconds / (args.updates * full):.2f}x on {args.cores} threads ({args.updates * full:.0f} s)")
 
 
 if __name__ == "__main__":
