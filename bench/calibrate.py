@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from datetime import datetime
 from pathlib import Path
+
+from schedule import STAMP  # bench/schedule.py: Snakemake's log timestamps
 
 
 def smollm2_shape():
@@ -63,7 +64,7 @@ def run_wall_seconds(workdir: Path) -> tuple[float, Path]:
     if not logs:
         raise SystemExit(f"no Snakemake log under {workdir}/.snakemake/log")
     stamps = [datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y")
-              for m in re.finditer(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]", logs[-1].read_text(), re.M)]
+              for m in map(STAMP.match, logs[-1].read_text().splitlines()) if m]
     return (stamps[-1] - stamps[0]).total_seconds(), logs[-1]
 
 

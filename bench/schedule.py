@@ -75,30 +75,23 @@ def replay(jobs: dict[int, dict], deps: dict[int, set[int]], cores: int) -> tupl
     ready = [j for j, d in waiting.items() if not d]
     running: list[tuple[float, int]] = []
     free, now, busy, most = cores, 0.0, 0.0, 0
-    done: set[int] = set()
     while ready or running:
         ready.sort(key=lambda j: (-jobs[j]["priority"], order[j]))
-        started = True
-        while started:
-            started = False
-            for j in ready:
-                need = min(jobs[j]["threads"], cores)
-                if need <= free:
-                    free -= need
-                    heapq.heappush(running, (now + dur[j], j))
-                    ready.remove(j)
-                    started = True
-                    break
+        for j in list(ready):  # free cores only shrink in this pass: one pass starts all that fit
+            need = min(jobs[j]["threads"], cores)
+            if need <= free:
+                free -= need
+                heapq.heappush(running, (now + dur[j], j))
+                ready.remove(j)
         most = max(most, len(running))
         end, j = heapq.heappop(running)
-        busy += sum(min(jobs[r]["threads"], cores) for _, r in running + [(end, j)]) * (end - now)
+        busy += (cores - free) * (end - now)
         now = end
         free += min(jobs[j]["threads"], cores)
-        done.add(j)
         for k, d in waiting.items():
             if j in d:
                 d.discard(j)
-                if not d and k not in done and k not in ready and all(k != r for _, r in running):
+                if not d:  # its last dependency just finished: ready once
                     ready.append(k)
     return now, busy / now if now else 0.0, most
 
