@@ -447,7 +447,7 @@ rule make_lmeval_table:
         results=lambda wildcards: [S.lmeval_result(r["model"], r["setting"], wildcards.suite)
                                    for r in S.variant_runs(config)],
     output:
-        tsv=report("results/tables/{suite}.tsv", caption="../report/{suite}.rst", category="Tables"),
+        tsv=report("results/tables/{suite}.tsv", caption="../report/lmeval.rst", category="Tables"),
         md="results/tables/{suite}.md",
     params:
         runs=S.variant_runs(config),
