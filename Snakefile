@@ -141,6 +141,12 @@ rule image_repetition:
         rules.make_image_repetition.output,
 
 
+# The hub commits of every download, as a lock file (a config with revisions_lock: <it> resolves to them again).
+rule revisions:
+    input:
+        rules.lock_revisions.output,
+
+
 # Intermediate stages as targets: every training run, generation file, and lm-eval result.
 rule train_all:
     input:
@@ -161,3 +167,4 @@ rule all:
     default_target: True
     input:
         *(getattr(rules, target).input for target in S.targets(config)),
+        *(rules.revisions.input if HUB_SOURCES else []),  # nothing from the hub (the default): no lock

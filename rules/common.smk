@@ -9,6 +9,7 @@ from snakemake.utils import validate
 from hyperfit import settings as S
 from hyperfit.config import problems, schema_error, token_needs
 
+from hyperfit.revisions import apply_lock, hub_sources
 
 def fail(*messages):
     """Stop before any job runs, one line per problem, each naming the key and the fix."""
@@ -19,7 +20,7 @@ try:
     validate(config, schema="../config/schema.yaml")
 except WorkflowError as exc:  # the jsonschema error it wraps names the key
     fail(schema_error(exc.__context__) if exc.__context__ is not None else str(exc).splitlines()[0])
-if found := problems(config):
+if found := apply_lock(config) or problems(config):  # revisions_lock: every hub download at its locked commit
     fail(*found)
 
 MODELS = S.models(config)
@@ -191,3 +192,37 @@ def runs_paths(runs, key):
 def get_bias_inputs(wildcards):
     """The logit bias a bias method's generation adds (the follow-up's fixed-bias decoding)."""
     return {"bias": S.logit_bias_file(wildcards.model)} if wildcards.method.startswith(S.BIAS) else {}
+# ------------------------------------------------------------------------------------------ sources
+# Every download job writes a source record beside its output: for a hub repository the commit it resolved to.
+# Training runs and tables take the hub ones as input `sources` and name their commits (run.json, the tables'
+# notes); the `revisions` target writes them as a lock file.
+HUB_SOURCES = hub_sources(config)
+
+
+def source_file(key):
+    """The source record of the download behind a config key (hyperfit.revisions.hub_sources)."""
+    section, _, name = key.partition(".")
+    if section == "models":
+        return f"resources/models/{name}.source.json"
+    if section == "corpora":
+        return f"resources/corpora/{name}.source.json"
+    return {"image.model": f"resources/models/{IMAGE_NAME}.source.json",
+            "image.dataset": f"results/data/{IMAGE_NAME}/images.source.json",
+            "followup.mauve.featurizer": "resources/models/mauve-featurizer.source.json"}[key]
+
+
+def hub_records(*sections):
+    """Source records of the hub downloads under the given key prefixes (models, corpora, image, followup)."""
+    return [source_file(k) for k in HUB_SOURCES if k.split(".")[0] in sections]
+
+
+TEXT_SOURCES = hub_records("models", "corpora", "followup")  # what the text tables' numbers come from
+IMAGE_SOURCES = hub_records("image")
+
+
+def get_train_sources(wildcards):
+    """A training run's hub inputs: its base model and the corpora its windows and validation texts come from."""
+    own = f"models.{wildcards.model}"
+    return hub_records("corpora") + ([source_file(own)] if own in HUB_SOURCES else [])
+
+

@@ -175,8 +175,11 @@ rule measure_layers:
 rule get_mauve_featurizer:
     output:
         model=directory("resources/models/mauve-featurizer"),
+        source="resources/models/mauve-featurizer.source.json",
     params:
-        spec={"source": "hub", "id": config["followup"]["mauve"]["featurizer"]},
+        spec={"source": "hub", "id": config["followup"]["mauve"]["featurizer"],
+              "revision": config["followup"]["mauve"]["revision"]},
+        key="followup.mauve.featurizer",
     log:
         "logs/resources/mauve_featurizer.log",
     benchmark:

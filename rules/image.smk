@@ -6,8 +6,10 @@
 rule get_image_model:
     output:
         model=directory(f"resources/models/{IMAGE_NAME}"),
+        source=f"resources/models/{IMAGE_NAME}.source.json",
     params:
         spec={"source": "hub", **config["image"]["model"]},
+        key="image.model",
     log:
         f"logs/resources/model_{IMAGE_NAME}.log",
     benchmark:
@@ -25,6 +27,7 @@ rule tokenize_images:
         unpack(get_image_data_inputs),
     output:
         images=f"results/data/{IMAGE_NAME}/images.json",
+        source=f"results/data/{IMAGE_NAME}/images.source.json",
     params:
         image=config["image"],
         seed=config["seed"],

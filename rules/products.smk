@@ -28,6 +28,7 @@ rule make_table1:
         scores=runs_paths(S.variant_runs(config), "scores"),
         human="results/human/preference.tsv",
         mauve=[S.mauve_file(m) for m in MODELS],
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/table1.tsv", caption="../report/table1.rst", category="Tables"),
         md="results/tables/table1.md",
@@ -123,6 +124,7 @@ rule plot_figure9:
 rule make_table2:
     input:
         metrics=runs_paths(S.main_runs(config), "metrics"),
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/table2.tsv", caption="../report/table2.rst", category="Tables"),
         md="results/tables/table2.md",
@@ -161,6 +163,7 @@ rule plot_figure3:
 rule make_table3:
     input:
         scores=runs_paths(S.variant_runs(config), "scores"),
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/table3.tsv", caption="../report/table3.rst", category="Tables"),
         md="results/tables/table3.md",
@@ -198,6 +201,7 @@ rule plot_figure4:
 rule make_figure5_shuffle:
     input:
         scores=runs_paths(S.sweep_runs(config, "shuffle") + S.sweep_original(config, "shuffle"), "scores"),
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/figure5_shuffle.tsv", caption="../report/figure5.rst", category="Tables"),
         md="results/tables/figure5_shuffle.md",
@@ -219,6 +223,7 @@ rule make_figure5_quantity:
         texts=runs_paths(S.sweep_runs(config, "quantity", config["comparison"]["decoding"])
                          + S.sweep_original(config, "quantity", config["comparison"]["decoding"]), "texts"),
         runs=runs_paths(S.sweep_runs(config, "quantity", config["comparison"]["decoding"]), "train"),
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/figure5_quantity.tsv", caption="../report/figure5.rst", category="Tables"),
         md="results/tables/figure5_quantity.md",
@@ -260,6 +265,7 @@ rule make_table4:
                          + S.sweep_original(config, "data_type", config["comparison"]["decoding"]), "texts"),
         scores=runs_paths(S.sweep_runs(config, "data_type") + S.sweep_original(config, "data_type"), "scores"),
         human="results/human/preference.tsv",
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/table4.tsv", caption="../report/table4.rst", category="Tables"),
         md="results/tables/table4.md",
@@ -288,6 +294,7 @@ rule make_comparison:
         temperatures=runs_paths(S.comparison_runs(config), "temperature"),
         mauve=[S.mauve_file(m) for m in S.experiment_models(config, "comparison")],
         runs=runs_paths(S.comparison_runs(config), "train") + runs_paths(S.comparison_runs(config), "hyperfitted_train"),
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/comparison.tsv", caption="../report/comparison.rst", category="Tables"),
         md="results/tables/comparison.md",
@@ -327,6 +334,7 @@ rule make_followup_bias:
         metrics=runs_paths(S.bias_runs(config) + S.reference_runs(config), "metrics"),
         scores=runs_paths(S.reference_runs(config), "scores"),
         entropy=[S.logit_bias_file(m).replace(".pt", ".json") for m in S.experiment_models(config, "followup")],
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/followup_bias.tsv", caption="../report/followup.rst", category="Follow-up"),
         md="results/tables/followup_bias.md",
@@ -363,6 +371,7 @@ rule plot_followup_bias:
 rule make_followup_layers:
     input:
         tables=[S.layers_file(m) for m in S.experiment_models(config, "followup")],
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/followup_layers.tsv", caption="../report/followup.rst", category="Follow-up"),
         md="results/tables/followup_layers.md",
@@ -424,6 +433,7 @@ rule summarize_human_ratings:
     input:
         key=rules.make_human_packets.output.key,
         annotations=get_annotation_files(),
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv="results/human/preference.tsv",
         md="results/human/preference.md",
@@ -446,6 +456,7 @@ rule make_lmeval_table:
     input:
         results=lambda wildcards: [S.lmeval_result(r["model"], r["setting"], wildcards.suite)
                                    for r in S.variant_runs(config)],
+        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/{suite}.tsv", caption="../report/lmeval.rst", category="Tables"),
         md="results/tables/{suite}.md",
@@ -481,6 +492,7 @@ rule make_image_repetition:
     input:
         images=rules.tokenize_images.output.images,
         completions=expand(rules.complete_images.output.completions, setting=VARIANTS),
+        sources=IMAGE_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/image_repetition.tsv", caption="../report/image_repetition.rst", category="Tables"),
         md="results/tables/image_repetition.md",

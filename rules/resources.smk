@@ -21,8 +21,10 @@ rule get_model:
         unpack(get_model_inputs),
     output:
         model=directory("resources/models/{model}"),
+        source="resources/models/{model}.source.json",  # what it came from: the hub commit, or the pinned asset
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
+        key=lambda wildcards: f"models.{wildcards.model}",
         pin=get_pin("models", "model"),
     log:
         "logs/resources/model_{model}.log",
@@ -41,6 +43,7 @@ rule get_corpus:
         unpack(get_corpus_inputs),
     output:
         docs="resources/corpora/{domain}.jsonl",
+        source="resources/corpora/{domain}.source.json",  # what it came from: the hub commit, or the reader
     params:
         spec=lambda wildcards: config["corpora"][wildcards.domain],
         pin=get_pin("corpora", "domain"),
@@ -52,3 +55,16 @@ rule get_corpus:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/get_corpus.py"
+
+
+rule lock_revisions:
+    input:
+        sources=[source_file(key) for key in HUB_SOURCES],
+    output:
+        lock="results/revisions.lock.yaml",
+    log:
+        "logs/resources/lock_revisions.log",
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/lock_revisions.py"

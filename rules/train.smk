@@ -9,6 +9,7 @@ rule train_setting:
         model=get_base_model,
     output:
         run=directory("results/train/{model}/{setting}"),
+        sources=get_train_sources,  # hub commits, named in run.json
     params:
         training=get_training,
         checkpoints="results/checkpoints/{model}/{setting}",

