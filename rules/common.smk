@@ -8,8 +8,8 @@ from snakemake.utils import validate
 
 from hyperfit import settings as S
 from hyperfit.config import problems, schema_error, token_needs
-
 from hyperfit.revisions import apply_lock, hub_sources
+
 
 def fail(*messages):
     """Stop before any job runs, one line per problem, each naming the key and the fix."""
@@ -183,15 +183,6 @@ def image_threads():
     return 1 if IMAGE["source"] == "digits" else workflow.cores
 
 
-# ------------------------------------------------------------------------------------------ runs
-def runs_paths(runs, key):
-    """The files of `key` of a list of runs (hyperfit.settings), each once, in order."""
-    return list(dict.fromkeys(r[key] for r in runs if r.get(key)))
-
-
-def get_bias_inputs(wildcards):
-    """The logit bias a bias method's generation adds (the follow-up's fixed-bias decoding)."""
-    return {"bias": S.logit_bias_file(wildcards.model)} if wildcards.method.startswith(S.BIAS) else {}
 # ------------------------------------------------------------------------------------------ sources
 # Every download job writes a source record beside its output: for a hub repository the commit it resolved to.
 # Training runs and tables take the hub ones as input `sources` and name their commits (run.json, the tables'
@@ -226,3 +217,12 @@ def get_train_sources(wildcards):
     return hub_records("corpora") + ([source_file(own)] if own in HUB_SOURCES else [])
 
 
+# ------------------------------------------------------------------------------------------ runs
+def runs_paths(runs, key):
+    """The files of `key` of a list of runs (hyperfit.settings), each once, in order."""
+    return list(dict.fromkeys(r[key] for r in runs if r.get(key)))
+
+
+def get_bias_inputs(wildcards):
+    """The logit bias a bias method's generation adds (the follow-up's fixed-bias decoding)."""
+    return {"bias": S.logit_bias_file(wildcards.model)} if wildcards.method.startswith(S.BIAS) else {}

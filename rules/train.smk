@@ -7,9 +7,9 @@ rule train_setting:
     input:
         tokens=rules.tokenize_data.output.tokens,
         model=get_base_model,
+        sources=get_train_sources,  # hub commits, named in run.json
     output:
         run=directory("results/train/{model}/{setting}"),
-        sources=get_train_sources,  # hub commits, named in run.json
     params:
         training=get_training,
         checkpoints="results/checkpoints/{model}/{setting}",
