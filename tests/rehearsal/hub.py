@@ -5,8 +5,11 @@ builtin tasks) run for real, as against a mirror of the hub.
 
     python tests/rehearsal/hub.py ROOT [PORT]      # ROOT/models/<owner>/<name>/..., ROOT/datasets/<owner>/<name>/...
 
-Every repository has one revision (`main`), whose commit hash is derived from its files. Requests it does not
-serve answer 404 and are logged, so a missing endpoint shows at once.
+Every repository has one revision (`main`), whose commit hash is derived from its files; another revision answers
+404 RevisionNotFound, as the hub does. The repositories listed in ROOT/gated.txt (`models/<owner>/<name>`) are
+gated: their files are refused without a token (401) or with another token than the hub's (403), with the hub's
+X-Error-Code GatedRepo, which huggingface_hub turns into GatedRepoError; the hub's token is `TOKEN` (set HF_TOKEN
+to it). Requests it does not serve answer 404 and are logged, so a missing endpoint shows at once.
 """
 from __future__ import annotations
 
@@ -19,11 +22,12 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 KINDS = {"models": "models", "datasets": "datasets"}
+TOKEN = "hf_rehearsal_token"  # the one token the local hub accepts for its gated repositories
 
 
 class Repo:
-    def __init__(self, root: Path, kind: str, repo_id: str):
-        self.kind, self.repo_id = kind, repo_id
+    def __init__(self, root: Path, kind: str, repo_id: str, gated: bool = False):
+        self.kind, self.repo_id, self.gated = kind, repo_id, gated
         self.path = root / kind / repo_id
         files = sorted(p for p in self.path.rglob("*") if p.is_file())
         self.files = {p.relative_to(self.path).as_posix(): p for p in files}
@@ -56,7 +60,7 @@ class Repo:
     def info(self) -> dict:
         card = self.files.get("README.md")
         return {"id": self.repo_id, "_id": self.sha, "sha": self.sha, "private": False, "disabled": False,
-                "gated": False, "downloads": 0, "likes": 0, "tags": [], "author": self.repo_id.split("/")[0],
+                "gated": "manual" if self.gated else False, "downloads": 0, "likes": 0, "tags": [], "author": self.repo_id.split("/")[0],
                 "lastModified": "2026-01-01T00:00:00.000Z", "createdAt": "2026-01-01T00:00:00.000Z",
                 "cardData": _card_data(card) if card else {},
                 "siblings": [{"rfilename": n} for n in self.files]}
@@ -76,9 +80,14 @@ class Hub:
         self.root = Path(root)
         self.unknown: list[str] = []
         self.served: list[str] = []
+        self.refused: list[str] = []  # gated files asked for without the hub's token
+        listed = self.root / "gated.txt"
+        self.gated = set(listed.read_text().split()) if listed.is_file() else set()
 
     def repo(self, kind: str, repo_id: str) -> Repo | None:
-        return Repo(self.root, kind, repo_id) if (self.root / kind / repo_id).is_dir() else None
+        if not (self.root / kind / repo_id).is_dir():
+            return None
+        return Repo(self.root, kind, repo_id, gated=f"{kind}/{repo_id}" in self.gated)
 
 
 def make_handler(hub: Hub):
@@ -100,6 +109,28 @@ def make_handler(hub: Hub):
 
         def _json(self, obj, status: int = 200, head: bool = False) -> None:
             self._send(status, json.dumps(obj).encode(), {"Content-Type": "application/json"}, head)
+
+        def _refuse_gated(self, repo: Repo, head: bool) -> bool:
+            """The hub's answer to a gated file without access: 401 without a token, 403 with another one."""
+            if not repo.gated or self.headers.get("Authorization") == f"Bearer {TOKEN}":
+                return False
+            hub.refused.append(f"{self.command} {self.path}")
+            sent = self.headers.get("Authorization")
+            what = "model" if repo.kind == "models" else "dataset"
+            message = (f"Access to {what} {repo.repo_id} is restricted. You must have access to it and be "
+                       "authenticated to access it. Please log in." if not sent else
+                       f"Access to {what} {repo.repo_id} is restricted and you are not in the authorized list. "
+                       f"Visit https://huggingface.co/{repo.repo_id} to ask for access.")
+            self._send(403 if sent else 401, json.dumps({"error": message}).encode(),
+                       {"Content-Type": "application/json", "X-Error-Code": "GatedRepo", "X-Error-Message": message},
+                       head)
+            return True
+
+        def _unknown_revision(self, repo: Repo, revision: str, head: bool) -> bool:
+            if revision in ("main", repo.sha):
+                return False
+            self._missing(f"Invalid rev id: {revision}", "RevisionNotFound", head)
+            return True
 
         def _missing(self, what: str, code: str = "RepoNotFound", head: bool = False) -> None:
             hub.unknown.append(f"{self.command} {self.path}")
@@ -138,6 +169,8 @@ def make_handler(hub: Hub):
                 if repo is None:
                     return self._missing(f"{parts[2]}/{parts[3]}", head=head)
                 rest = parts[4:]
+                if len(rest) >= 2 and rest[0] in ("revision", "tree") and self._unknown_revision(repo, rest[1], head):
+                    return None
                 if not rest or rest[0] == "revision":
                     hub.served.append(f"GET {url.path}")
                     return self._json(repo.info(), head=head)
@@ -155,6 +188,8 @@ def make_handler(hub: Hub):
                 if repo is None:
                     return self._missing(f"{parts[0]}/{parts[1]}", head=head)
                 name = "/".join(parts[4:])
+                if self._unknown_revision(repo, parts[3], head) or self._refuse_gated(repo, head):
+                    return None
                 if name not in repo.files:
                     return self._missing(f"{name} in {repo.repo_id}", "EntryNotFound", head)
                 data = repo.files[name].read_bytes()
