@@ -1,5 +1,6 @@
-# Data: passages chosen once on text (the main run's windows, the evaluation texts, every setting's pool of
-# training passages), then token ids per model.
+# Data: passages chosen once on text (the main run's windows, the evaluation and validation texts, every
+# setting's pool of training passages; where documents are separated, each training domain's held-out documents
+# are decided first), then token ids per model.
 
 
 rule select_passages:
@@ -7,6 +8,7 @@ rule select_passages:
         corpora=expand("resources/corpora/{domain}.jsonl", domain=S.corpus_domains(config)),
     output:
         passages="results/data/passages.json",
+        summary="results/data/selection.tsv",  # per domain and role: texts, documents, words, separation
     params:
         domains=S.corpus_domains(config),
         plan=S.data_plan(config),

@@ -81,7 +81,7 @@ def test_the_main_run_takes_the_windows_the_main_selection_chose():
 def plan(**changes):
     return {"train_domain": "fic", "num_samples": 3, "eval_domains": ["fic", "news"], "contexts_per_domain": 2,
             "eval_words": 10, "needs": {"fic": {0: 5}}, "seed": 0, "pool_words": {"fic": 20},
-            "validation": {"fic": 4}, "separate_documents": True, **changes}
+            "validation": {"fic": 4}, "separate_documents": "auto", **changes}
 
 
 def test_validation_texts_are_held_out_of_the_training_domain():
@@ -141,3 +141,116 @@ def test_wikitext_rows_become_articles():
     rows = ["", " = Alpha = \n", "", " First paragraph . \n", " = = History = = \n", " Second . \n",
             " = Beta = \n", " Only one . \n", " = Empty = \n"]
     assert wikitext_articles(rows) == ["First paragraph .\n\nSecond .", "Only one ."]
+
+
+# ------------------------------------------------------------------ corpora shaped like a researcher's own
+def held_out_guarantees(corpus: list[dict], sel: dict, plan_: dict, domain: str = "fic") -> None:
+    """What the selection promises: every text and window has its configured length in words, no text shares a
+    word with a training window, and with separated documents no held-out text shares a document with one."""
+    from hyperfit.data import _overlaps
+
+    train = sel["train"] + [s for pool in sel["pools"][domain].values() for s in pool]
+    held = sel["eval"].get(domain, []) + sel["validation"][domain]
+    assert all(len(s["text"].split()) == plan_["eval_words"] for s in held)
+    assert all(len(s["text"].split()) == plan_["pool_words"][domain] for s in train)
+    assert len(sel["validation"][domain]) == plan_["validation"][domain]
+    if domain in plan_["eval_domains"]:
+        assert len(sel["eval"][domain]) == plan_["contexts_per_domain"]
+    spans = {}
+    for s in train:
+        spans.setdefault(s["doc"], []).append((s["start"], s["end"]))
+    assert not any(_overlaps(s, spans.get(s["doc"], [])) for s in held)
+    assert len({(s["doc"], s["start"]) for s in held}) == len(held)   # no text twice
+    texts = {d["id"]: d["text"] for d in corpus}
+    assert all(texts[s["doc"]][s["start"]:s["end"]] == s["text"] for s in held + train)
+    if sel["separation"][domain] == "documents":
+        assert not {s["doc"] for s in held} & {s["doc"] for s in train}
+
+
+def user_plan(**changes):
+    """The default's shape: 16 windows, 10 evaluation and 6 validation texts, sweeps' pools up to 16."""
+    return plan(**{"num_samples": 16, "contexts_per_domain": 10, "validation": {"fic": 6}, "eval_words": 40,
+                   "eval_domains": ["fic"], "pool_words": {"fic": 40}, "needs": {"fic": {0: 16, 1: 8}}, **changes})
+
+
+def few_long_documents(n=8, length=3000):
+    return {"fic": [{"id": f"book{i}", "text": words(length, f"b{i}_")} for i in range(n)]}
+
+
+def test_a_few_long_documents_give_their_held_out_texts_from_documents_of_their_own():
+    corpora_ = few_long_documents()
+    for mode in ("auto", True):
+        sel = select_all(corpora_, user_plan(separate_documents=mode))
+        held_out_guarantees(corpora_["fic"], sel, user_plan())
+        assert sel["separation"] == {"fic": "documents"}
+    # each role gets whole documents in proportion to the words it needs: 400 : 240 : 640 words of 8 books
+    assert len({s["doc"] for s in sel["eval"]["fic"]}) == 3 and len({s["doc"] for s in sel["validation"]["fic"]}) == 2
+    assert select_all(corpora_, user_plan()) == select_all(corpora_, user_plan())   # seeded
+    assert select_all(corpora_, user_plan(seed=1))["eval"] != sel["eval"]
+
+
+def test_many_short_documents_give_one_held_out_text_each():
+    corpora_ = {"fic": [{"id": f"story{i:03d}", "text": words(90 + i % 40, f"s{i}_")} for i in range(200)]}
+    sel = select_all(corpora_, user_plan())
+    held_out_guarantees(corpora_["fic"], sel, user_plan())
+    assert len({s["doc"] for s in sel["eval"]["fic"]}) == 10 and len({s["doc"] for s in sel["validation"]["fic"]}) == 6
+
+
+def test_one_document_keeps_only_the_words_apart_where_the_config_allows_it():
+    corpora_ = {"fic": [{"id": "book", "text": words(3000, "f")}]}
+    for mode in ("auto", False):
+        sel = select_all(corpora_, user_plan(separate_documents=mode))
+        held_out_guarantees(corpora_["fic"], sel, user_plan())
+        assert sel["separation"] == {"fic": "spans"}
+    with pytest.raises(UserError, match=r"data.separate_documents is true, but domain 'fic' cannot give its held-out "
+                                        r"texts from documents without training windows: it has 1 document \(3000 "
+                                        r"words, the longest 3000\), and 10 evaluation texts and 6 validation texts of "
+                                        r"40 words and 16 training windows of 40 words need separate documents .*: set "
+                                        r"data.separate_documents: auto \(or false\) .*, give held-out files as "
+                                        r"corpora.fic.eval_paths, or lower data.contexts_per_domain, "
+                                        r"data.validation_texts or data.num_samples"):
+        select_all(corpora_, user_plan(separate_documents=True))
+
+
+def test_two_documents_are_too_few_for_three_roles():
+    corpora_ = few_long_documents(n=2)
+    assert select_all(corpora_, user_plan())["separation"] == {"fic": "spans"}
+    with pytest.raises(UserError, match=r"it has 2 documents \(6000 words, the longest 3000\)"):
+        select_all(corpora_, user_plan(separate_documents=True))
+
+
+def test_the_issue_s_ten_books_no_longer_run_out_of_validation_texts():
+    """Ten long books, windows drawn first, left no document for the validation texts; reserved first, they fit."""
+    corpora_ = few_long_documents(n=10, length=2100)
+    sel = select_all(corpora_, user_plan(separate_documents=True))
+    held_out_guarantees(corpora_["fic"], sel, user_plan())
+
+
+def test_own_evaluation_files_leave_validation_texts_to_documents_without_windows():
+    corpus = [{**d, "role": "train"} for d in few_long_documents(n=5)["fic"]]
+    corpus += [{"id": "held", "text": words(800, "h"), "role": "eval"}]
+    sel = select_all({"fic": corpus}, user_plan())
+    held_out_guarantees(corpus, sel, user_plan())
+    assert {s["doc"] for s in sel["eval"]["fic"]} == {"held"}
+    assert "held" not in {s["doc"] for s in sel["validation"]["fic"]}
+
+
+def test_the_summary_counts_documents_and_words_per_role():
+    from hyperfit.data import selection_notes, selection_summary
+
+    corpora_ = few_long_documents()
+    sel = select_all(corpora_, user_plan())
+    rows = {r["role"]: r for r in selection_summary(corpora_, sel)}
+    assert (rows["evaluation"]["texts"], rows["evaluation"]["documents"], rows["evaluation"]["words"]) == (10, 3, 9000)
+    pools = {(w["doc"], w["start"]) for pool in sel["pools"]["fic"].values() for w in pool}
+    assert rows["validation"]["documents"] == 2 and rows["training"]["texts"] == len(pools) > 16   # seeds 0 and 1
+    assert rows["evaluation"]["shared_with_training"] == rows["validation"]["shared_with_training"] == 0
+    assert selection_notes(list(rows.values())) == [
+        "fic: 10 evaluation texts from 3 documents (9000 words), 6 validation texts from 2 documents (6000 words); "
+        f"{len(pools)} training windows of all settings from {rows['training']['documents']} documents ({rows['training']['words']} words); "
+        "held-out texts from documents that supply no training window"]
+
+
+def test_an_unknown_separation_is_refused():
+    with pytest.raises(UserError, match="data.separate_documents must be auto, true or false, not 'sometimes'"):
+        select_all(corpora(), plan(separate_documents="sometimes"))

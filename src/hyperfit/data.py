@@ -25,8 +25,8 @@ def passage_slots(doc_id: str, text: str, words: int) -> list[dict]:
     return slots
 
 
-def _spread_sample(slots: list[dict], k: int, rng: random.Random) -> list[dict]:
-    """k slots spread over documents: documents in random order, one random slot each, round-robin."""
+def _order(slots: list[dict], rng: random.Random) -> tuple[list[str], dict[str, list[dict]]]:
+    """The documents of `slots` in a random order, and each document's slots in a random order."""
     by_doc: dict[str, list[dict]] = defaultdict(list)
     for s in slots:
         by_doc[s["doc"]].append(s)
@@ -34,6 +34,11 @@ def _spread_sample(slots: list[dict], k: int, rng: random.Random) -> list[dict]:
     rng.shuffle(docs)
     for d in docs:
         rng.shuffle(by_doc[d])
+    return docs, by_doc
+
+
+def _round_robin(docs: list[str], by_doc: dict[str, list[dict]], k: int) -> list[dict]:
+    """k slots spread over `docs`: one from each in turn (the caller checks that they hold k)."""
     picked: list[dict] = []
     while len(picked) < k:
         for d in docs:
@@ -42,8 +47,16 @@ def _spread_sample(slots: list[dict], k: int, rng: random.Random) -> list[dict]:
     return picked
 
 
+def _spread_sample(slots: list[dict], k: int, rng: random.Random, max_docs: int | None = None) -> list[dict]:
+    """k slots spread over documents: documents in random order, one random slot each, round-robin (over the
+    first `max_docs` documents of that order only, where given)."""
+    docs, by_doc = _order(slots, rng)
+    return _round_robin(docs[:max_docs], by_doc, k)
+
+
 TRAIN_ROLES = ("train", "both")   # documents that may supply training windows
 EVAL_ROLES = ("eval", "both")     # documents that may supply evaluation texts
+SEPARATIONS = ("auto", True, False)   # data.separate_documents
 
 
 def _docs(corpus: list[dict], roles: tuple[str, ...]) -> list[dict]:
@@ -64,63 +77,182 @@ def _free(corpus: list[dict], roles: tuple[str, ...], words: int, avoid_spans: d
             for s in passage_slots(d["id"], d["text"], words) if not _overlaps(s, avoid_spans.get(d["id"], []))]
 
 
-def separates_documents(corpus: list[dict], separate: bool) -> bool:
-    """Whether evaluation and validation texts come from documents that supply no training window: asked for
-    (data.separate_documents) and possible (the corpus has several documents serving both roles; a corpus
-    with its own evaluation documents is separated by construction)."""
-    return separate and len(_docs(corpus, ("both",))) > 1
+def _word_counts(corpus: list[dict]) -> dict[str, int]:
+    return {d["id"]: len(_WORD.findall(d["text"])) for d in corpus}
+
+
+def _validation_order(candidates: list[str], domain: str, seed: int, reserved: set) -> list[str]:
+    """The order in which the validation draw (select_validation) takes the documents outside `reserved`:
+    `candidates` are the training documents long enough for a text, as _order lists them."""
+    docs = sorted(d for d in candidates if d not in reserved)
+    random.Random(f"validation/{domain}/{seed}").shuffle(docs)
+    return docs
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+class Roles:
+    """What one domain must supply: evaluation texts, validation texts (both `text_words` words) and training
+    windows (`train_words` words; the largest pool of a seed, at least the main run's windows)."""
+
+    def __init__(self, domain: str, plan: dict):
+        main = domain == plan["train_domain"]
+        needs = plan["needs"].get(domain, {})
+        self.domain = domain
+        self.eval = plan["contexts_per_domain"] if domain in plan["eval_domains"] else 0
+        self.validation = plan["validation"].get(domain, 0)
+        self.train = max([*needs.values(), plan["num_samples"] if main else 0, 0])
+        self.text_words = plan["eval_words"]
+        self.train_words = plan["pool_words"].get(domain, 0)
+
+    def describe(self) -> str:
+        parts = [f"{self.eval} evaluation texts"] if self.eval else []
+        parts += [f"{self.validation} validation texts"] if self.validation else []
+        held = " and ".join(parts) + f" of {self.text_words} words"
+        return f"{held} and {self.train} training windows of {self.train_words} words"
+
+
+def reserve_documents(corpus: list[dict], roles: Roles, eval_order: list[str], seed: int) -> dict | None:
+    """Which documents give the evaluation texts (the first k_E of `eval_order`, the order the evaluation draw
+    takes them in) and the validation texts (the first k_V of the validation draw's order of the documents
+    left), so that the documents left hold the training windows; None where no split holds all three.
+
+    Each held-out role gets documents in proportion to the words it needs, at most one per text: with many
+    documents every held-out text comes from a document of its own (the selection without reservation gives
+    the same texts), with a few long ones each role gets a few whole documents."""
+    words = _word_counts(corpus)
+    slots_e = {d: n // roles.text_words for d, n in words.items()}
+    slots_t = {d: n // roles.train_words if roles.train_words else 0 for d, n in words.items()}
+    train_docs = [d["id"] for d in _docs(corpus, TRAIN_ROLES)]
+    train_set = set(train_docs)
+    usable = {d for d in words if slots_e[d] or (slots_t[d] and d in train_docs)}
+    own_eval = not {d["id"] for d in _docs(corpus, ("both",))} & set(eval_order)
+    need = {"eval": roles.eval * roles.text_words, "validation": roles.validation * roles.text_words,
+            "train": roles.train * roles.train_words}
+    total = sum(need.values()) or 1
+
+    def target(role: str, texts: int) -> float:
+        return min(max(len(usable) * need[role] / total, 1.0), texts) if texts else 0.0
+
+    t_e, t_v = target("eval", roles.eval), target("validation", roles.validation)
+    k_es = [min(roles.eval, len(eval_order))] if own_eval or not roles.eval else \
+        range(1, min(roles.eval, len(eval_order)) + 1)
+    candidates = [d for d in train_docs if slots_e[d]]
+    pairs = []
+    for k_e in k_es:
+        left = len(set(candidates) - set(eval_order[:k_e]))
+        k_vs = range(1, min(roles.validation, left) + 1) if roles.validation else [0]
+        pairs += [(abs(k_e - t_e) + abs(k_v - t_v), -k_e, -k_v, k_e, k_v) for k_v in k_vs]
+    total_t = sum(slots_t[d] for d in train_docs)
+    orders: dict[int, list[str]] = {}
+    for *_, k_e, k_v in sorted(pairs):
+        if k_e not in orders:
+            orders[k_e] = _validation_order(candidates, roles.domain, seed, set(eval_order[:k_e]))
+        eval_docs, val_docs = eval_order[:k_e], orders[k_e][:k_v]
+        held = set(eval_docs) | set(val_docs)
+        train_left = total_t - sum(slots_t[d] for d in held if d in train_set)
+        if sum(slots_e[d] for d in eval_docs) >= roles.eval and \
+                sum(slots_e[d] for d in val_docs) >= roles.validation and train_left >= roles.train:
+            return {"eval": eval_docs, "validation": val_docs,
+                    "train": [d for d in train_docs if d not in held and slots_t[d]]}
+    return None
+
+
+def _unseparable(corpus: list[dict], roles: Roles) -> str:
+    """Why a domain's texts cannot come from documents of their own, and the fixes (one line)."""
+    words = _word_counts(corpus)
+    return (f"data.separate_documents is true, but domain {roles.domain!r} cannot give its held-out texts from "
+            f"documents without training windows: it has {_plural(len(corpus), 'document')} "
+            f"({sum(words.values())} words, the longest {max(words.values(), default=0)}), and {roles.describe()} "
+            "need separate documents for the evaluation texts, the validation texts and the training windows, each "
+            "holding its share: set data.separate_documents: auto (or false) to keep only their words apart, give "
+            f"held-out files as corpora.{roles.domain}.eval_paths, or lower data.contexts_per_domain, "
+            "data.validation_texts or data.num_samples")
+
+
+def _draw_eval(corpus: list[dict], domain: str, count: int, words: int, rng: random.Random, avoid_spans: dict,
+               avoid_docs: set, max_docs: int | None = None) -> list[dict]:
+    free = _free(corpus, EVAL_ROLES, words, avoid_spans, avoid_docs)
+    if max_docs is None and len(free) < count:
+        ndocs = len(_docs(corpus, EVAL_ROLES)) - len(avoid_docs)
+        raise UserError(
+            f"domain {domain!r} has {len(free)} free passages of {words} words in {ndocs} documents, "
+            f"the config asks {count}: lower data.contexts_per_domain or add text")
+    return _spread_sample(free, count, rng, max_docs)
+
+
+def _draw_train(corpus: list[dict], domain: str, count: int, words: int, rng: random.Random,
+                avoid_docs: set) -> list[dict]:
+    slots = _free(corpus, TRAIN_ROLES, words, {}, avoid_docs)
+    if len(slots) < count:
+        raise UserError(
+            f"domain {domain!r} has text for {len(slots)} training passages of {words} words, "
+            f"the config asks {count}: lower data.num_samples / data.seq_len or add text to the corpus")
+    return sorted(rng.sample(slots, count), key=lambda s: (s["doc"], s["start"]))
 
 
 def select_passages(corpora: dict[str, list[dict]], train_domain: str, num_train: int, train_words: int,
                     eval_domains: list[str], eval_per_domain: int, eval_words: int, seed: int,
-                    separate_documents: bool = False) -> dict:
+                    layouts: dict | None = None) -> dict:
     """Choose the main run's training passages and held-out evaluation passages (per domain), disjoint by
-    construction: never the same words, and with `separate_documents` (where the corpus has several
-    documents) never the same document."""
+    construction: never the same words, and for a domain with a layout (reserve_documents) never the same
+    document. Without one, the training windows come first and the evaluation texts avoid their words.
+    With one, the evaluation texts come from the layout's documents (the first ones in the draw's order) and
+    the main run's windows from its training documents, drawn after the held-out documents are decided."""
+    layouts = layouts or {}
     rng = random.Random(seed)
-    if train_domain not in corpora:
-        raise UserError(f"train domain {train_domain!r} has no corpus; corpora are: {sorted(corpora)}")
-    train_slots = _free(corpora[train_domain], TRAIN_ROLES, train_words, {}, set())
-    if len(train_slots) < num_train:
-        raise UserError(
-            f"domain {train_domain!r} has text for {len(train_slots)} training passages of {train_words} words, "
-            f"the config asks {num_train}: lower data.num_samples / data.seq_len or add text to the corpus")
-    train = sorted(rng.sample(train_slots, num_train), key=lambda s: (s["doc"], s["start"]))
-    taken = _spans(train)
-    evaluation = {}
-    for domain in eval_domains:
+    for domain in [train_domain, *eval_domains]:
         if domain not in corpora:
-            raise UserError(f"evaluation domain {domain!r} has no corpus; corpora are: {sorted(corpora)}")
+            kind = "train domain" if domain == train_domain else "evaluation domain"
+            raise UserError(f"{kind} {domain!r} has no corpus; corpora are: {sorted(corpora)}")
+    main_layout = layouts.get(train_domain)
+    evaluation: dict[str, list[dict]] = {}
+    train: list[dict] = []
+    if main_layout is None:
+        train = _draw_train(corpora[train_domain], train_domain, num_train, train_words, rng, set())
+    else:
+        if train_domain in eval_domains:
+            evaluation[train_domain] = _draw_eval(corpora[train_domain], train_domain, eval_per_domain, eval_words,
+                                                  rng, {}, set(), len(main_layout["eval"]))
+        held = set(main_layout["eval"]) | set(main_layout["validation"])
+        train = _draw_train(corpora[train_domain], train_domain, num_train, train_words, rng, held)
+    taken = _spans(train)
+    for domain in eval_domains:
+        if domain in evaluation:
+            continue
+        layout = layouts.get(domain)
         own = domain == train_domain
-        docs = set(taken) if own and separates_documents(corpora[domain], separate_documents) else set()
-        free = _free(corpora[domain], EVAL_ROLES, eval_words, taken if own else {}, docs)
-        if len(free) < eval_per_domain:
-            ndocs = len(_docs(corpora[domain], EVAL_ROLES)) - len(docs)
-            raise UserError(
-                f"domain {domain!r} has {len(free)} free passages of {eval_words} words in {ndocs} documents, "
-                f"the config asks {eval_per_domain}: lower data.contexts_per_domain or add text")
-        evaluation[domain] = _spread_sample(free, eval_per_domain, rng)
-    result = {"train_domain": train_domain, "train": train, "eval": evaluation}
+        evaluation[domain] = _draw_eval(corpora[domain], domain, eval_per_domain, eval_words, rng,
+                                        taken if own else {}, set(), layout and len(layout["eval"]))
+    result = {"train_domain": train_domain, "train": train, "eval": {d: evaluation[d] for d in eval_domains}}
     check_disjoint(result)
     return result
 
 
 def select_validation(corpora: dict[str, list[dict]], selection: dict, counts: dict[str, int], words: int,
-                      seed: int, separate_documents: bool = False) -> dict[str, list[dict]]:
-    """Held-out texts of each training domain (Figure 2's validation loss, early stopping): passages of the
-    training documents that are neither a main training window nor an evaluation text (with separated
-    documents: from documents that hold neither)."""
+                      seed: int, layouts: dict | None = None) -> dict[str, list[dict]]:
+    """Held-out texts of each training domain (Figure 2's validation loss, early stopping): passages that are
+    neither a main training window nor an evaluation text; for a domain with a layout, from its validation
+    documents (which hold neither)."""
+    layouts = layouts or {}
     out = {}
     for domain, count in counts.items():
         corpus = corpora[domain]
+        rng = random.Random(f"validation/{domain}/{seed}")
+        layout = layouts.get(domain)
+        if layout is not None:
+            free = _free(corpus, TRAIN_ROLES, words, {}, set(layout["eval"]))
+            out[domain] = _spread_sample(free, count, rng, len(layout["validation"]))
+            continue
         avoid = _spans(selection["eval"].get(domain, []) + (selection["train"] if domain == selection["train_domain"]
                                                             else []))
-        docs = set(avoid) if separates_documents(corpus, separate_documents) else set()
-        free = _free(corpus, TRAIN_ROLES, words, avoid, docs)
+        free = _free(corpus, TRAIN_ROLES, words, avoid, set())
         if len(free) < count:
             raise UserError(f"domain {domain!r} has {len(free)} free passages of {words} words for validation "
                             f"texts, the config asks {count}: lower data.validation_texts or add text")
-        out[domain] = _spread_sample(free, count, random.Random(f"validation/{domain}/{seed}"))
+        out[domain] = _spread_sample(free, count, rng)
     return out
 
 
@@ -145,14 +277,15 @@ def check_disjoint(selection: dict) -> None:
 
 
 def select_pools(corpora: dict[str, list[dict]], selection: dict, needs: dict[str, dict[int, int]],
-                 words: dict[str, int], main_seed: int, separate_documents: bool = False) -> dict:
+                 words: dict[str, int], main_seed: int, layouts: dict | None = None) -> dict:
     """Training passages of every trained setting: per domain and seed, `needs[domain][seed]` passages in a
     random order (a setting with N windows takes the first N, so smaller sets nest inside larger ones).
 
-    No passage overlaps an evaluation or validation text (with separated documents, none comes from their
-    documents). The pool of the main training domain under the main seed starts with the main run's own
-    windows (in a random order), so the main run takes exactly those, and a setting that differs from it only
-    in order, swap or quantity trains on the same windows."""
+    No passage overlaps an evaluation or validation text (for a domain with a layout, none comes from its
+    held-out documents). The pool of the main training domain under the main seed starts with the main run's
+    own windows (in a random order), so the main run takes exactly those, and a setting that differs from it
+    only in order, swap or quantity trains on the same windows."""
+    layouts = layouts or {}
     main_domain = selection["train_domain"]
     out: dict[str, dict[str, list[dict]]] = {}
     for domain, per_seed in needs.items():
@@ -160,7 +293,8 @@ def select_pools(corpora: dict[str, list[dict]], selection: dict, needs: dict[st
             raise UserError(f"training domain {domain!r} has no corpus; corpora are: {sorted(corpora)}")
         held_out = selection["eval"].get(domain, []) + selection.get("validation", {}).get(domain, [])
         taken = _spans(held_out)
-        docs = set(taken) if separates_documents(corpora[domain], separate_documents) else set()
+        layout = layouts.get(domain)
+        docs = set(layout["eval"]) | set(layout["validation"]) if layout is not None else set()
         out[domain] = {}
         for seed, count in per_seed.items():
             rng = random.Random(f"sweep-pool/{domain}/{seed}")
@@ -203,18 +337,126 @@ def preflight(corpora: dict[str, list[dict]], plan: dict) -> None:
                         "data.num_samples, data.contexts_per_domain, data.validation_texts or the sweeps' sizes)")
 
 
+def plan_layouts(corpora: dict[str, list[dict]], plan: dict) -> tuple[dict, dict]:
+    """Per training domain with held-out texts: its layout (reserve_documents) or None (span separation), and
+    the separation each domain gets: 'documents', 'spans' (the texts share documents, never words, with the
+    training windows: data.separate_documents false, or auto where the documents are too few) or
+    'evaluation only' (no training windows there). data.separate_documents true with too few documents stops
+    with the numbers and the fixes.
+
+    A layout's evaluation documents are the first ones of the order the evaluation draw itself will take, so
+    the draws are replayed here on copies of the same generators: the main domain's draw comes first from
+    the master seed, the other domains' after the main run's windows and the evaluation domains before them."""
+    mode = plan["separate_documents"]
+    if mode not in SEPARATIONS:
+        raise UserError(f"data.separate_documents must be auto, true or false, not {mode!r}")
+    main = plan["train_domain"]
+    training = set(plan["needs"]) | {main}
+    layouts: dict[str, dict | None] = {}
+    separation: dict[str, str] = {}
+    rng = random.Random(plan["seed"])
+    words = plan["eval_words"]
+
+    def layout_of(domain: str, avoid_spans: dict) -> dict | None:
+        roles = Roles(domain, plan)
+        corpus = corpora[domain]
+        free = _free(corpus, EVAL_ROLES, words, avoid_spans, set()) if roles.eval else []
+        if len(free) < roles.eval:   # too little text whatever the separation: the draw's own message
+            _draw_eval(corpus, domain, roles.eval, words, rng, {}, set())
+        order = _order(free, rng)[0] if roles.eval else []
+        found = reserve_documents(corpus, roles, order, plan["seed"]) if mode is not False else None
+        if found is None and mode is True:
+            raise UserError(_unseparable(corpus, roles))
+        separation[domain] = "documents" if found else "spans"
+        return found
+
+    layouts[main] = layout_of(main, {})
+    if layouts[main] is None:   # span separation: the windows come first, as the selection draws them
+        rng = random.Random(plan["seed"])
+        taken = _spans(_draw_train(corpora[main], main, plan["num_samples"], plan["pool_words"][main], rng, set()))
+    else:
+        held = set(layouts[main]["eval"]) | set(layouts[main]["validation"])
+        taken = _spans(_draw_train(corpora[main], main, plan["num_samples"], plan["pool_words"][main], rng, held))
+    for domain in plan["eval_domains"]:
+        if domain == main and layouts[main] is not None:
+            continue
+        if domain in training and domain != main:
+            layouts[domain] = layout_of(domain, {})
+        else:
+            if domain not in training:
+                separation[domain] = "evaluation only"
+            _order(_free(corpora[domain], EVAL_ROLES, words, taken if domain == main else {}, set()), rng)
+    for domain in sorted(training - set(plan["eval_domains"])):
+        layouts[domain] = layout_of(domain, {})
+    return {d: v for d, v in layouts.items() if v is not None}, separation
+
+
 def select_all(corpora: dict[str, list[dict]], plan: dict) -> dict:
     """The data step: the main run's training windows, the evaluation texts, the validation texts of every
     training domain, and every setting's pool of training passages (hyperfit.settings.data_plan says how
-    many of what)."""
+    many of what). Where documents are separated, each training domain's held-out documents are decided
+    first (plan_layouts), and its training windows come from the others."""
     preflight(corpora, plan)
-    words, main, separate = plan["pool_words"], plan["train_domain"], plan["separate_documents"]
+    layouts, separation = plan_layouts(corpora, plan)
+    words, main = plan["pool_words"], plan["train_domain"]
     selection = select_passages(corpora, main, plan["num_samples"], words[main], plan["eval_domains"],
-                                plan["contexts_per_domain"], plan["eval_words"], plan["seed"], separate)
+                                plan["contexts_per_domain"], plan["eval_words"], plan["seed"], layouts)
     selection["validation"] = select_validation(corpora, selection, plan["validation"], plan["eval_words"],
-                                                plan["seed"], separate)
-    selection["pools"] = select_pools(corpora, selection, plan["needs"], words, plan["seed"], separate)
+                                                plan["seed"], layouts)
+    selection["pools"] = select_pools(corpora, selection, plan["needs"], words, plan["seed"], layouts)
+    selection["separation"] = separation
     return selection
+
+
+SEPARATION_WORDS = {
+    "documents": "from documents that supply no training window",
+    "spans": "from the documents of the training windows, never their words (too few documents to separate)",
+    "evaluation only": "(no training windows in this domain)",
+}
+
+
+def selection_summary(corpora: dict[str, list[dict]], selection: dict) -> list[dict]:
+    """Per domain and role (evaluation, validation, training): the separation, the texts or windows chosen,
+    the documents they come from, the words in those documents, and how many of those documents also supply
+    a training window (0 wherever documents are separated)."""
+    rows = []
+    for domain, corpus in sorted(corpora.items()):
+        words = _word_counts(corpus)
+        training = [s for pool in selection["pools"].get(domain, {}).values() for s in pool]
+        if domain == selection["train_domain"]:
+            training += selection["train"]
+        train_docs = {s["doc"] for s in training}
+        roles = [("evaluation", selection["eval"].get(domain, [])),
+                 ("validation", selection.get("validation", {}).get(domain, [])), ("training", training)]
+        for role, items in roles:
+            if not items:
+                continue
+            docs = {s["doc"] for s in items}
+            texts = len({(s["doc"], s["start"]) for s in items})
+            rows.append({"domain": domain, "separation": selection.get("separation", {}).get(domain, "spans"),
+                         "role": role, "texts": texts, "documents": len(docs),
+                         "words": sum(words[d] for d in docs),
+                         "shared_with_training": len(docs & train_docs) if role != "training" else 0,
+                         "corpus_documents": len(corpus), "corpus_words": sum(words.values())})
+    return rows
+
+
+def selection_notes(rows: list[dict]) -> list[str]:
+    """One line per domain for the log and the tables' notes: where its held-out texts come from."""
+    out = []
+    for domain in sorted({r["domain"] for r in rows}):
+        mine = {r["role"]: r for r in rows if r["domain"] == domain}
+        sep = next(iter(mine.values()))["separation"]
+        held = [f"{r['texts']} {role} texts from {_plural(r['documents'], 'document')} ({r['words']} words)"
+                for role, r in mine.items() if role != "training"]
+        train = mine.get("training")
+        line = f"{domain}: " + ", ".join(held)
+        if train:
+            line += (f"; {train['texts']} training windows of all settings from "
+                     f"{_plural(train['documents'], 'document')} "
+                     f"({train['words']} words)")
+        out.append(f"{line}; held-out texts {SEPARATION_WORDS[sep]}")
+    return out
 
 
 def tokenize_selection(selection: dict, tokenizer, pool_seq_len: dict[str, int], context_len: int,

@@ -235,7 +235,7 @@ def data_plan(config: dict) -> dict:
             "eval_words": math.ceil((data["context_len"] + data["reference_len"]) * per_token),
             "needs": pool_needs(config), "seed": int(config["seed"]),
             "validation": {d: data["validation_texts"] for d in pool_needs(config)},
-            "separate_documents": bool(data["separate_documents"]),
+            "separate_documents": data["separate_documents"],
             "pool_words": {d: math.ceil(n * per_token) for d, n in pool_seq_len(config).items()}}
 
 
