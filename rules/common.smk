@@ -7,6 +7,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from hyperfit import settings as S
+from hyperfit import sizing as Z
 from hyperfit.config import problems, schema_error, token_needs
 from hyperfit.revisions import apply_lock, hub_sources
 
@@ -35,6 +36,33 @@ RATERS = list(range(1, config["human"]["raters"] + 1))
 # do more work than one two-thread job, and most of the DAG is independent jobs. More threads per job where a
 # site prefers them: --set-threads train_setting=8 (or set-threads in a profile).
 JOB_THREADS = 1
+
+# ------------------------------------------------------------------------------------------ resources
+# Every rule that loads a model takes mem_mb, gpu_mem_mb, disk_mb and runtime from hyperfit.sizing (the model's
+# size from its config.json once local, else models.<name>.size; throughput from the config's `compute`), so a
+# SLURM job asks for what its model needs; `bench/plan.py` writes every job's numbers with their arithmetic.
+# Sized for GPUs when the jobs go to a cluster (--jobs with a cluster executor: workflow.nodes is set) or this
+# machine has one; a local run without one loads every model in fp32 on the CPU (hyperfit.modeling).
+LOCAL_RUN = workflow.nodes is None
+SIZING_DEVICE = "gpu" if not LOCAL_RUN or Z.local_gpu() else "cpu"
+
+
+def sized(rule):
+    """The resources of `rule`'s jobs from hyperfit.sizing: mem_mb, gpu_mem_mb, disk_mb, runtime (minutes)."""
+
+    def resource(key):
+        return lambda wildcards, threads: Z.job(config, rule, dict(wildcards.items()), SIZING_DEVICE,
+                                                threads).resources()[key]
+
+    return {key: resource(key) for key in ("mem_mb", "gpu_mem_mb", "disk_mb", "runtime")}
+
+
+# A local run starts no more jobs than the memory available at its start holds: their summed mem_mb stays under
+# MemAvailable - compute.local_mem_margin_mb (a job that alone asks for more runs alone, its request capped).
+# --resources mem_mb=N sets the limit instead; cluster runs (and the jobs they start) set none.
+if LOCAL_RUN and workflow.is_main_process and "mem_mb" not in (workflow.resource_settings.resources or {}):
+    if (local_mem := Z.local_mem_mb(config)) is not None:
+        workflow.global_resources["mem_mb"] = local_mem[0]
 
 
 def one_of(values):

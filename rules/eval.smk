@@ -15,7 +15,7 @@ rule generate_texts:
         dtype=get_dtype,
     threads: JOB_THREADS
     resources:
-        mem_mb=4000,
+        **sized("generate_texts"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/eval/{model}/{setting}/{weights}/{method}-{length}.log",
@@ -61,7 +61,7 @@ rule score_texts:
         dtype=get_dtype,
     threads: JOB_THREADS
     resources:
-        mem_mb=4000,
+        **sized("score_texts"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/eval/{model}/{setting}/{weights}/scores.log",
@@ -85,7 +85,7 @@ rule score_figure4_position:
         dtype=get_dtype,
     threads: JOB_THREADS
     resources:
-        mem_mb=4000,
+        **sized("score_figure4_position"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/eval/{model}/{setting}/model/figure4_position.log",
@@ -110,7 +110,7 @@ rule match_temperature:
         dtype=get_dtype,
     threads: JOB_THREADS
     resources:
-        mem_mb=6000,
+        **sized("match_temperature"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/eval/{model}/original/model/temperature-{setting}.log",
@@ -136,7 +136,7 @@ rule compute_logit_bias:
         dtype=get_dtype,
     threads: JOB_THREADS
     resources:
-        mem_mb=6000,
+        **sized("compute_logit_bias"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/eval/{model}/hyperfitted/model/logit_bias.log",
@@ -160,7 +160,7 @@ rule measure_layers:
         dtype=get_dtype,
     threads: JOB_THREADS
     resources:
-        mem_mb=6000,
+        **sized("measure_layers"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/eval/{model}/hyperfitted/model/layers.log",
@@ -185,7 +185,7 @@ rule get_mauve_featurizer:
     benchmark:
         "benchmarks/resources/mauve_featurizer.tsv"
     resources:
-        mem_mb=4000,
+        **sized("get_mauve_featurizer"),
     conda:
         "../envs/main.yaml"
     script:
@@ -207,7 +207,7 @@ rule measure_mauve:
         seed=config["seed"],
     threads: JOB_THREADS
     resources:
-        mem_mb=4000,
+        **sized("measure_mauve"),
     log:
         "logs/eval/{model}/mauve.log",
     benchmark:

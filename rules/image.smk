@@ -15,7 +15,7 @@ rule get_image_model:
     benchmark:
         f"benchmarks/resources/model_{IMAGE_NAME}.tsv"
     resources:
-        mem_mb=4000,
+        **sized("get_image_model"),
     conda:
         "../envs/main.yaml"
     script:
@@ -54,7 +54,7 @@ rule pretrain_image_model:
         checkpoints=f"results/checkpoints/{IMAGE_NAME}/pretrained",
     threads: image_threads()
     resources:
-        mem_mb=config["image"]["mem_mb"],
+        **sized("pretrain_image_model"),
     log:
         f"logs/train/{IMAGE_NAME}/pretrained.log",
     benchmark:
@@ -78,7 +78,7 @@ rule hyperfit_image_model:
         checkpoints=f"results/checkpoints/{IMAGE_NAME}/hyperfitted",
     threads: image_threads()
     resources:
-        mem_mb=config["image"]["mem_mb"],
+        **sized("hyperfit_image_model"),
         gpu=1,
     log:
         f"logs/train/{IMAGE_NAME}/hyperfitted.log",
@@ -101,7 +101,7 @@ rule complete_images:
         dtype=config["image"]["model"]["dtype"],
     threads: image_threads()
     resources:
-        mem_mb=config["image"]["mem_mb"],
+        **sized("complete_images"),
         gpu=1,
     log:
         f"logs/eval/{IMAGE_NAME}/{{setting}}/completions.log",

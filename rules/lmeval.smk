@@ -35,7 +35,7 @@ rule evaluate_lmeval:
         hf_cache="resources/lmeval/hf_datasets_cache",
     threads: JOB_THREADS
     resources:
-        mem_mb=4000,
+        **sized("evaluate_lmeval"),
         gpu=get_compute("inference_gpus"),
     log:
         "logs/lmeval/{model}/{setting}/{suite}.log",

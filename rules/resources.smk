@@ -31,7 +31,7 @@ rule get_model:
     benchmark:
         "benchmarks/resources/model_{model}.tsv"
     resources:
-        mem_mb=4000,
+        **sized("get_model"),
     conda:
         "../envs/main.yaml"
     script:

@@ -16,9 +16,8 @@ rule train_setting:
     threads: JOB_THREADS
     priority: 10  # trainings are the longest jobs and start the longest chains: first when ready
     resources:
-        mem_mb=get_compute("mem_mb"),
+        **sized("train_setting"),  # an explicit compute.mem_mb / gpu_mem_mb wins (hyperfit.sizing.job)
         gpu=get_compute("gpus"),
-        gpu_mem_mb=get_compute("gpu_mem_mb"),
     log:
         "logs/train/{model}/{setting}.log",
     benchmark:

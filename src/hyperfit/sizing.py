@@ -177,23 +177,17 @@ def featurizer_size(config: dict) -> Size:
 
 
 # ------------------------------------------------------------------------------------------ throughput
-DEFAULT_COMPUTE = {"gpu": "H100", "gpu_tflops": None, "gpu_bandwidth_gbs": None, "mfu": 0.3,
-                   "cpu_gflops": 55.0, "cpu_bandwidth_gbs": 5.0, "disk_gbs": 0.5, "runtime_margin": 2.0,
-                   "runtime_floor_minutes": 10, "runtime_overhead_mb": 1000, "gpu_overhead_mb": 1000,
-                   "local_mem_margin_mb": 2000,
-                   "default_size": {"params": 8.03e9, "layers": 32, "hidden": 4096, "vocab": 128256,
-                                    "tied_embeddings": False}}
-
-
 def compute(config: dict) -> dict:
-    return {**DEFAULT_COMPUTE, **(config.get("compute") or {})}
+    """The config's throughput and memory assumptions (compute; defaults filled in by the schema)."""
+    return config["compute"]
 
 
 @dataclass(frozen=True)
 class Throughput:
     flops: float          # FLOP/s one job reaches (all its GPUs, or its CPU threads)
     bandwidth: float      # bytes/s of weight reads one decoding step reaches
-    text: str
+    text: str             # the FLOP/s arithmetic
+    bw_text: str          # the bandwidth arithmetic
 
 
 def throughput(config: dict, device: str, gpus: int = 1, threads: int = 1) -> Throughput:
@@ -203,11 +197,10 @@ def throughput(config: dict, device: str, gpus: int = 1, threads: int = 1) -> Th
         bw = c["gpu_bandwidth_gbs"] or GPU_BANDWIDTH_GBS[c["gpu"]]
         name = "" if c["gpu_tflops"] else f"{c['gpu']} "
         return Throughput(gpus * peak * 1e12 * c["mfu"], bw * 1e9 * c["mfu"],
-                          f"{gpus} x {name}{num(peak)} TFLOP/s x MFU {c['mfu']:g}, "
-                          f"decoding at {num(bw)} GB/s x {c['mfu']:g}")
+                          f"{gpus} x {name}{num(peak)} TFLOP/s x MFU {c['mfu']:g}",
+                          f"{name}{num(bw)} GB/s x {c['mfu']:g}")
     return Throughput(threads * c["cpu_gflops"] * 1e9, c["cpu_bandwidth_gbs"] * 1e9,
-                      f"{threads} CPU thread(s) x {num(c['cpu_gflops'])} GFLOP/s, decoding at "
-                      f"{num(c['cpu_bandwidth_gbs'])} GB/s")
+                      f"{threads} CPU thread(s) x {num(c['cpu_gflops'])} GFLOP/s", f"{num(c['cpu_bandwidth_gbs'])} GB/s")
 
 
 # ------------------------------------------------------------------------------------------ estimates
@@ -226,6 +219,13 @@ class Estimate:
     minutes: float
     runtime_minutes: int
     why: dict[str, str] = field(default_factory=dict)
+    estimated: dict[str, int] = field(default_factory=dict)  # the estimates an explicit config value replaced
+
+    def override(self, key: str, value: int, source: str) -> None:
+        """Ask for `value` (an explicit config value) instead of the estimate, keeping the estimate."""
+        self.estimated[key] = getattr(self, key)
+        self.why[key] = f"{source} = {value} (estimate {getattr(self, key)} MB: {self.why[key]})"
+        setattr(self, key, int(value))
 
     def resources(self) -> dict:
         return {"mem_mb": self.mem_mb, "gpu_mem_mb": self.gpu_mem_mb, "disk_mb": self.disk_mb,
@@ -304,6 +304,11 @@ def _load_seconds(config: dict, nbytes: float) -> tuple[float, str]:
     return nbytes / rate, f"load/save {gb(nbytes)} at {compute(config)['disk_gbs']:g} GB/s = {nbytes / rate / 60:.2g} min"
 
 
+def _download_seconds(config: dict, nbytes: float) -> tuple[float, str]:
+    rate = compute(config)["download_gbs"] * GB
+    return nbytes / rate, f"download {gb(nbytes)} at {compute(config)['download_gbs']:g} GB/s = {nbytes / rate / 60:.3g} min"
+
+
 def _start() -> tuple[float, str]:
     return 60.0, "1 min start-up (imports)"
 
@@ -317,7 +322,8 @@ def eval_tokens(config: dict) -> tuple[int, int]:
 # --- training ---------------------------------------------------------------------------------------------
 def train_estimate(config: dict, model: str, train: dict, settings: dict, early_stopped: bool, device: str,
                    threads: int = 1, size: Size | None = None, rule: str = "train_setting",
-                   save_dtype: str | None = None, val_texts: int | None = None) -> Estimate:
+                   save_dtype: str | None = None, val_texts: int | None = None,
+                   val_len: int | None = None) -> Estimate:
     """Hyperfitting one setting: single process (CPU or one GPU) or FSDP over compute.gpus GPUs (one process
     each), optionally offloading weights and Adam state to the host (cpu_offload); full or LoRA."""
     size = size or model_size(config, model)
@@ -364,7 +370,8 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     else:
         host.add(rt[0] * gpus, f"{gpus} process(es) x {rt[1]}")
         # the main process reads the fp32 weights (FSDP: before sharding them); under FSDP the export gathers them
-        host.add(fp32_all, f"{num(size.params)} params x {MASTER} B fp32 read by the main process = {gb(fp32_all)}")
+        host.add(fp32_all, f"{num(size.params)} params x {MASTER} B fp32 in the main process (read at the start, "
+                           f"gathered again for the export) = {gb(fp32_all)}")
         per_gpu = state / gpus
         if offload:
             host.add(state, f"offloaded: {state_text}")
@@ -402,16 +409,28 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     tp = throughput(config, device, gpus, threads)
     seconds = [_start(), (train_flops / tp.flops, f"training {flops_text} = {num(train_flops)} FLOPs / "
                                                  f"({tp.text}) = {train_flops / tp.flops / 60:.3g} min")]
-    if offload:  # Adam on the host: read weights, grads, 2 moments, write weights and moments: 28 B per param
-        per_update = trainable * 28 / (compute(config)["cpu_bandwidth_gbs"] * GB * max(1, threads))
+    if offload:  # Adam on the host: read weights, grads, 2 moments, write weights and moments: 28 B per param,
+        # each process on its shard with threads // processes threads (hyperfit.distributed)
+        total = gpus * max(1, threads // gpus)
+        per_update = trainable * 28 / (compute(config)["cpu_bandwidth_gbs"] * GB * total)
         seconds.append((per_update * updates, f"host Adam {num(trainable)} x 28 B per update / ("
-                                              f"{compute(config)['cpu_bandwidth_gbs']:g} GB/s x {max(1, threads)} "
-                                              f"thread(s)) x {updates} = {per_update * updates / 3600:.3g} h"))
+                                              f"{compute(config)['cpu_bandwidth_gbs']:g} GB/s x {total} threads: "
+                                              f"{gpus} processes x {max(1, threads // gpus)}) x {updates} = "
+                                              f"{per_update * updates / 3600:.3g} h"))
+    if gpus > 1:  # FSDP: every update all-gathers the fp32 weights for the forward and the backward (and the
+        # recomputation) and reduce-scatters the fp32 gradients: (passes + 1) x params x 4 B through each GPU's link
+        passes = 3 if gc else 2
+        moved = (passes + 1) * size.params * MASTER
+        link = compute(config)["pcie_gbs" if offload else "nvlink_gbs"]
+        seconds.append((moved / (link * GB) * updates,
+                        f"FSDP traffic ({passes} gathers + 1 reduce-scatter) x {num(size.params)} x {MASTER} B = "
+                        f"{gb(moved)} per update at {link:g} GB/s ({'PCIe, offloaded' if offload else 'NVLink'}) "
+                        f"x {updates} = {moved / (link * GB) * updates / 60:.3g} min"))
     per_epoch = -(-int(train["num_samples"]) // batch)
     epochs = -(-updates // per_epoch)
     monitored = epochs + 1 if settings.get("monitor_epochs", "all") == "all" else 2
     texts = val_texts if val_texts is not None else config["data"]["validation_texts"]
-    val_tokens = texts * (config["data"]["context_len"] + config["data"]["reference_len"])
+    val_tokens = texts * (val_len or config["data"]["context_len"] + config["data"]["reference_len"])
     mon_flops = monitored * 2 * size.params * val_tokens
     steps = int(settings.get("monitor_new_tokens", 0))
     eb = int(settings.get("eval_batch_size", 16))
@@ -454,7 +473,7 @@ def inference_estimate(config: dict, model: str, kind: str, device: str, size: S
         batches = -(-texts // batch)
         step = size.params * DTYPE_BYTES[dtype] / tp.bandwidth
         seconds.append((batches * length * step, f"{batches} batches x {length} steps x {gb(size.params * DTYPE_BYTES[dtype])}"
-                                                  f" read / ({tp.text}) = {batches * length * step / 60:.3g} min"))
+                                                  f" read / {tp.bw_text} = {batches * length * step / 60:.3g} min"))
         out = texts * (ctx + length) * 40
         disk.add(out, f"{texts} texts x {ctx + length} tokens x ~40 B of JSON = {gb(out)}")
     elif kind in ("score", "figure4", "temperature", "logit_bias", "layers"):
@@ -483,12 +502,9 @@ def inference_estimate(config: dict, model: str, kind: str, device: str, size: S
     elif kind == "lmeval":
         batch = config["downstream"]["batch_size"]
         work.add(*logits_bytes(batch, LMEVAL_MAX_TOKENS, size.vocab, 2))
-        # requests: every MMLU and GLUE question's choices: stated from the task sizes when limit is null
-        suite_tokens = 14_042 * 4 * 600 + 500_000 * 2 * 100  # (assumed below)
-        seconds.append((2 * size.params * suite_tokens / tp.flops,
-                        f"2 x {num(size.params)} x {num(suite_tokens)} tokens (MMLU 14,042 questions x 4 choices x "
-                        f"~600 tokens + GLUE ~500k examples x 2 choices x ~100 tokens) / ({tp.text}) = "
-                        f"{2 * size.params * suite_tokens / tp.flops / 60:.3g} min"))
+        requests, per, text = lmeval_requests(config, method or "mmlu")
+        flops = 2 * size.params * requests * per
+        seconds.append((flops / tp.flops, f"2 x {num(size.params)} x {text} / ({tp.text}) = {flops / tp.flops / 60:.3g} min"))
         disk.add(MB, "a small JSON")
     elif kind == "mauve":
         n = len(method or []) or 1
@@ -508,7 +524,7 @@ def inference_estimate(config: dict, model: str, kind: str, device: str, size: S
         batches = -(-img["num_eval"] // batch)
         step = size.params * DTYPE_BYTES[dtype] / tp.bandwidth
         seconds.append((batches * steps * step, f"{batches} batches x {steps} pixels x "
-                                                f"{gb(size.params * DTYPE_BYTES[dtype])} read / ({tp.text}) = "
+                                                f"{gb(size.params * DTYPE_BYTES[dtype])} read / {tp.bw_text} = "
                                                 f"{batches * steps * step / 60:.3g} min"))
         disk.add(img["num_eval"] * positions * 8, f"{img['num_eval']} x {positions} pixels x ~8 B of JSON")
     else:
@@ -526,6 +542,29 @@ def inference_estimate(config: dict, model: str, kind: str, device: str, size: S
         for n, t in work.items:
             host.add(n, t)
     return _finish(config, rule or kind, model, device, gpus, host, gpu, disk, seconds)
+
+
+# lm-eval's workload: questions per task (public dataset cards: MMLU test 14,042 questions in 57 subjects, 4
+# choices; GLUE validation splits) and the tokens of one request (question + choice), an assumption stated here.
+MMLU = {"questions": 14_042, "subjects": 57, "choices": 4, "tokens": 600}
+GLUE = {"cola": (1_043, 2), "mnli": (9_815, 3), "mrpc": (408, 2), "qnli": (5_463, 2), "qqp": (40_430, 2),
+        "rte": (277, 2), "sst2": (872, 2)}
+GLUE_TOKENS = 100
+
+
+def lmeval_requests(config: dict, suite: str) -> tuple[int, int, str]:
+    """(requests, tokens per request, the arithmetic) of one lm-eval suite under the config's limit."""
+    spec = config["downstream"][suite]
+    limit = spec.get("limit")
+    if suite == "mmlu":
+        q = MMLU["questions"] if limit is None else min(MMLU["questions"], MMLU["subjects"] * limit)
+        return (q * MMLU["choices"], MMLU["tokens"],
+                f"{q} MMLU questions x {MMLU['choices']} choices x ~{MMLU['tokens']} tokens")
+    tasks = [t for t in spec.get("tasks", GLUE) if t in GLUE]
+    if spec.get("source") == "local":
+        tasks = ["sst2"]  # the offline stand-in: SST-2 only
+    n = sum((GLUE[t][0] if limit is None else min(limit, GLUE[t][0])) * GLUE[t][1] for t in tasks)
+    return n, GLUE_TOKENS, f"{n} GLUE requests ({', '.join(tasks)}; examples x choices) x ~{GLUE_TOKENS} tokens"
 
 
 # --- small jobs -------------------------------------------------------------------------------------------
@@ -556,9 +595,126 @@ def get_model_estimate(config: dict, model: str, device: str = "cpu") -> Estimat
         host.add(min(SHARD_BYTES, fb), f"one file in flight (<= 5 GB) = {gb(min(SHARD_BYTES, fb))}")
         disk.add(2 * fb, f"the weights twice (HF cache + resources/models): 2 x {num(size.params)} x "
                          f"{DTYPE_BYTES[file_dtype]} B = {gb(2 * fb)}")
-        seconds = [_start(), (fb / (0.1 * GB), f"download {gb(fb)} at 100 MB/s = {fb / (0.1 * GB) / 60:.3g} min"),
-                   _load_seconds(config, fb)]
+        seconds = [_start(), _download_seconds(config, fb), _load_seconds(config, fb)]
     else:
         disk.add(0, "")
         seconds = [_start()]
     return _finish(config, "get_model", model, "cpu", 0, host, Parts(), disk, seconds)
+
+
+# --- the image branch ----------------------------------------------------------------------------------------
+DIGITS = 1_797  # images in scikit-learn's digits
+
+
+def image_train_estimate(config: dict, rule: str, device: str, threads: int = 1) -> Estimate:
+    """Pretraining the digits model, or hyperfitting the image model (the text branch's loop on pixel
+    sequences): windows of 65 (digits: 64 pixels + start) or 1,024 positions (ImageGPT)."""
+    img = config["image"]
+    hub = img["source"] == "hub"
+    positions = 1024 if hub else 65
+    settings = {**img["hyperfit"], **(img["pretrain"] if rule == "pretrain_image_model" else {})}
+    n = (img["num_train"] if rule == "hyperfit_image_model"
+         else img.get("num_pretrain") or DIGITS - img["num_eval"] - img["num_train"])
+    per_epoch = -(-n // settings["batch_size"])
+    train = {"batch_size": settings["batch_size"], "seq_len": positions, "num_samples": n,
+             "updates": per_epoch * settings["epochs"]}
+    pixels = positions - 1 - int((positions - 1) * img["prompt_fraction"])
+    settings = {**settings, "monitor_new_tokens": pixels if rule == "hyperfit_image_model" else 0,
+                "eval_batch_size": settings.get("eval_batch_size", 16)}
+    save = img["model"]["dtype"] if hub else "float32"
+    est = train_estimate(config, img["name"], train, settings, False, device, threads, image_size(config), rule,
+                         save_dtype=save, val_texts=settings.get("monitor_images", 0), val_len=positions)
+    if img.get("mem_mb"):  # an explicit image.mem_mb is what the image training jobs ask for
+        est.override("mem_mb", img["mem_mb"], "image.mem_mb")
+    return est
+
+
+# --- every rule -------------------------------------------------------------------------------------------
+MODEL_RULES = {"train_setting": "train", "generate_texts": "generate", "score_texts": "score",
+               "score_figure4_position": "figure4", "match_temperature": "temperature",
+               "compute_logit_bias": "logit_bias", "measure_layers": "layers", "evaluate_lmeval": "lmeval",
+               "measure_mauve": "mauve", "get_model": "fetch", "get_mauve_featurizer": "fetch",
+               "get_image_model": "fetch", "pretrain_image_model": "image_train",
+               "hyperfit_image_model": "image_train", "complete_images": "complete_images"}
+
+
+def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: int = 1) -> Estimate:
+    """The estimate of one job of `rule` with `wildcards` (a dict). device: gpu (the job gets the GPUs its
+    rule asks for) or cpu (a local run without a GPU). Rules that load no model are not sized here."""
+    from .settings import lookup, mauve_runs, training_settings
+
+    kind = MODEL_RULES[rule]
+    model = wildcards.get("model", "")
+    if kind == "train":
+        s = lookup(config)[(model, wildcards["setting"])]
+        est = train_estimate(config, model, s.train, training_settings(config, s), s.early_stopped, device, threads)
+        comp = config["models"][model]["compute"]
+        if comp.get("mem_mb"):  # the user's number for the hyperfitting job wins over the estimate
+            est.override("mem_mb", comp["mem_mb"], f"models.{model}.compute.mem_mb")
+        if comp.get("gpu_mem_mb") and device == "gpu":  # the GPUs' size the job asks for and checks at start
+            est.override("gpu_mem_mb", comp["gpu_mem_mb"], f"models.{model}.compute.gpu_mem_mb")
+        return est
+    if kind == "fetch":
+        if rule == "get_model":
+            return get_model_estimate(config, model)
+        if rule == "get_image_model":
+            spec = {"source": "hub", "dtype": config["image"]["model"]["dtype"]}
+            return fetch_estimate(config, rule, image_size(config), spec)
+        return fetch_estimate(config, rule, featurizer_size(config), {"source": "hub", "dtype": "float32"})
+    if kind == "image_train":
+        return image_train_estimate(config, rule, "gpu" if device == "gpu" and rule == "hyperfit_image_model"
+                                    and config["image"]["source"] == "hub" else "cpu", threads)
+    if kind == "complete_images":
+        img_device = device if config["image"]["source"] == "hub" else "cpu"
+        dtype = config["image"]["model"]["dtype"] if img_device == "gpu" else "float32"
+        return inference_estimate(config, config["image"]["name"], kind, img_device, image_size(config), threads,
+                                  dtype=dtype, rule=rule)
+    if kind == "mauve":  # no GPU asked for: the featurizer runs on the CPU in fp32
+        return inference_estimate(config, model, kind, "cpu", featurizer_size(config), threads,
+                                  method=mauve_runs(config, model), dtype="float32", rule=rule)
+    extra = {"length": int(wildcards["length"])} if "length" in wildcards else {}
+    if kind == "lmeval":
+        extra = {"method": wildcards["suite"]}
+    return inference_estimate(config, model, kind, device, threads=threads, rule=rule, **extra)
+
+
+def fetch_estimate(config: dict, rule: str, size: Size, spec: dict) -> Estimate:
+    """A hub download (the MAUVE featurizer, the image model)."""
+    fb = size.params * DTYPE_BYTES[spec.get("dtype", "float32")]
+    host, disk = Parts(), Parts()
+    host.add(*_runtime_mb(config)).add(min(SHARD_BYTES, fb), f"one file in flight (<= 5 GB) = {gb(min(SHARD_BYTES, fb))}")
+    disk.add(2 * fb, f"the weights twice (HF cache + resources/models): 2 x {gb(fb)}")
+    return _finish(config, rule, "", "cpu", 0, host, Parts(), disk,
+                   [_start(), _download_seconds(config, fb)])
+
+
+# --- local runs -------------------------------------------------------------------------------------------
+def local_gpu() -> bool:
+    """Whether this machine has an NVIDIA GPU that jobs may use (the driver lists one and CUDA_VISIBLE_DEVICES
+    does not hide them all), without importing torch."""
+    import os
+
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return gpus.is_dir() and any(gpus.iterdir()) and os.environ.get("CUDA_VISIBLE_DEVICES", "x").strip() not in ("", "-1")
+
+
+def available_mem_mb() -> int | None:
+    """MemAvailable of this machine in MB (Linux /proc/meminfo), or None where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024 // 10**6  # kB (KiB) -> bytes -> MB
+    except OSError:
+        return None
+    return None
+
+
+def local_mem_mb(config: dict) -> tuple[int, str] | None:
+    """The global mem_mb of a local run: the memory available now minus compute.local_mem_margin_mb (for
+    Snakemake itself and whatever else runs), and the arithmetic."""
+    have = available_mem_mb()
+    if have is None:
+        return None
+    margin = int(compute(config)["local_mem_margin_mb"])
+    value = max(1000, have - margin)
+    return value, f"MemAvailable {have} MB - compute.local_mem_margin_mb {margin} MB = {value} MB"
