@@ -101,6 +101,8 @@ CASES = [
     ({"downstream.mmlu.asset": "nope"}, "downstream.mmlu: source local needs 'asset'"),
     ({"models.smollm2-135m.compute.gpus": 3}, "compute.gpus (3) must divide hyperfit.batch_size (4)"),
     ({"models.smollm2-135m.compute.cpu_offload": True}, "cpu_offload needs gpus > 1"),
+    ({"models.smollm2-135m.compute.gpus": 2, "models.smollm2-135m.compute.cpu_offload": True},
+     "compute.cpus (1) gives each of its 2 training processes 1 thread(s), but with cpu_offload"),
     ({"image.name": "smollm2-135m"}, "image.name 'smollm2-135m' is also a text model's name"),
     ({"image.figure_images": 100}, "image.figure_images (100) exceeds image.num_eval"),
     ({"image.hyperfit.monitor_images": 100}, "image.hyperfit.monitor_images (100) exceeds image.num_eval"),

@@ -188,6 +188,8 @@ def _downstream(config: dict) -> list[str]:
 
 
 def _compute(config: dict) -> list[str]:
+    from .distributed import OFFLOAD_MIN_THREADS
+
     out = []
     hf, n = config["hyperfit"], config["data"]["num_samples"]
     for name, spec in config["models"].items():
@@ -198,6 +200,11 @@ def _compute(config: dict) -> list[str]:
                        "and the last batch: each training process takes an equal share of every batch")
         if compute["cpu_offload"] and gpus == 1:
             out.append(f"models.{name}.compute.cpu_offload needs gpus > 1 (it is an FSDP setting)")
+        cpus = compute.get("cpus", 1)
+        if compute["cpu_offload"] and gpus > 1 and cpus // gpus < OFFLOAD_MIN_THREADS:
+            out.append(f"models.{name}.compute.cpus ({cpus}) gives each of its {gpus} training processes "
+                       f"{max(1, cpus // gpus)} thread(s), but with cpu_offload each runs its share of the Adam step "
+                       f"on the host: set cpus to at least {OFFLOAD_MIN_THREADS * gpus}")
     return out
 
 
