@@ -1,6 +1,8 @@
 # Training: one rule for every trained setting of the settings table (the main run, the sweeps, the
 # comparison's replicas). A run's folder holds model/, history.tsv and, where an experiment needs them,
-# early_stopped/ (the same run's weights at its lowest validation loss). Resume state lives outside it.
+# early_stopped/ (the same run's weights at its lowest validation loss). Resume state lives outside it; under
+# SLURM a job stops before its time limit with a checkpoint written (exit 1), and profiles/slurm's retries
+# resubmit it to resume.
 
 
 rule train_setting:
@@ -13,7 +15,9 @@ rule train_setting:
     params:
         training=get_training,
         checkpoints="results/checkpoints/{model}/{setting}",
-    threads: JOB_THREADS
+    # models.<name>.compute.cpus, one by default (JOB_THREADS): the job's training processes share them, and with
+    # cpu_offload each needs 4 or more for its share of Adam's step on the host
+    threads: lambda wildcards: config["models"][wildcards.model]["compute"].get("cpus", JOB_THREADS)
     priority: 10  # trainings are the longest jobs and start the longest chains: first when ready
     resources:
         **sized("train_setting"),  # an explicit compute.mem_mb / gpu_mem_mb wins (hyperfit.sizing.job)
