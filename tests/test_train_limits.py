@@ -152,3 +152,8 @@ def test_trained_weights_are_saved_and_evaluated_in_fp32_at_the_papers_scale():
     default = yaml.safe_load((ROOT / "config/config.yaml").read_text())
     assert default["hyperfit"]["export_dtype"] == "float32"
 
+
+def test_news_months_postdate_every_models_training_data():
+    news = paper()["corpora"]["news"]
+    # Llama 3.1's data runs to December 2023, the latest cut-off of the paper's models
+    assert news["config"] > "2023-12" and news["eval_config"] > "2023-12" and news["config"] != news["eval_config"]
