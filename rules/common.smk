@@ -8,7 +8,7 @@ from snakemake.utils import validate
 
 from hyperfit import settings as S
 from hyperfit import sizing as Z
-from hyperfit.config import problems, schema_error, token_needs
+from hyperfit.config import duplicate_keys, problems, schema_error, token_needs
 from hyperfit.revisions import apply_lock, hub_sources
 
 
@@ -17,6 +17,9 @@ def fail(*messages):
     sys.exit("\n".join(f"Config error: {m}" for m in messages))
 
 
+# A key given twice in one mapping of a config file (two models or decodings of one name): YAML keeps the last.
+if found := duplicate_keys(list(workflow.overwrite_configfiles) or [f"{workflow.basedir}/config/config.yaml"]):
+    fail(*found)
 try:
     validate(config, schema="../config/schema.yaml")
 except WorkflowError as exc:  # the jsonschema error it wraps names the key

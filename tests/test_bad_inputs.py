@@ -57,6 +57,12 @@ OVERLAYS = [
     ({"image.figure_images": 100}, "image.figure_images"),
     ({"followup.models": ["nope"]}, "followup.models"),
     ({"followup.bias_strengths": []}, "followup.bias_strengths"),
+    ({"data.separate_documents": "sometimes"}, "data.separate_documents"),
+    ({"corpora.wiki.eval_split": "test"}, "corpora.wiki.eval_split"),
+    ({"corpora.news.eval_path": ["x.txt"]}, "corpora.news.eval_path"),
+    ({"data.eval_domains": ["fiction", "wiki", "wiki"]}, "data.eval_domains"),
+    ({"followup.lora.variants": [{"name": "all", "label": "a", "layers": None},
+                                 {"name": "all", "label": "b", "layers": [-1]}]}, "followup.lora.variants"),
 ]
 
 
@@ -82,3 +88,18 @@ def test_the_workflow_prints_those_lines_and_runs_nothing(tmp_path):
     res = snakemake("-n", "all", "--configfile", str(write_config(tmp_path, {"generation.decodings.top_p.top_p": 1.5})))
     assert res.returncode != 0 and "Job stats" not in res.stdout
     assert "Config error: generation.decodings.top_p.top_p: 1.5 is greater than the maximum of 1" in res.stdout + res.stderr
+
+
+def test_a_key_given_twice_stops_the_dry_run_with_one_line(tmp_path):
+    """YAML keeps the last of two equal keys silently (a second model or decoding of one name would vanish)."""
+    from test_workflow import ROOT
+
+    text = (ROOT / "config/config.yaml").read_text()
+    path = tmp_path / "twice.yaml"
+    path.write_text(text + "seed: 1\n")
+    res = snakemake("-n", "all", "--configfile", str(path))
+    lines = [line for line in (res.stdout + res.stderr).splitlines() if line.startswith("Config error:")]
+    first = next(i for i, line in enumerate(text.splitlines(), 1) if line.startswith("seed:"))
+    assert res.returncode != 0 and lines == [
+        f"Config error: seed: given twice in {path} (lines {first} and {len(text.splitlines()) + 1}); YAML keeps only "
+        "the last: rename or remove one"]

@@ -117,7 +117,42 @@ CASES = [
     ({"followup.models": ["nope"]}, "followup.models: ['nope'] are not under models"),
     ({"comparison.decoding": "greedy_blocked"}, "comparison.decoding 'greedy_blocked' must be a decoding"),
     ({"comparison.temperature.low": 10}, "comparison.temperature: low (10) must be below high"),
+    # a key another reader reads, or none does: refused, not ignored
+    ({"corpora.wiki.eval_split": "test"}, "corpora.wiki.eval_split: a key of reader hub, which reader gensim_wiki "
+                                          "ignores: remove it (reader gensim_wiki reads file, sha256, min_chars)"),
+    ({"corpora.fiction": {"reader": "text_files", "paths": [str(ROOT / "README.md")], "eval_config": "x"}},
+     "corpora.fiction.eval_config: a key of reader hub, which reader text_files ignores: remove it; held-out files of "
+     "text_files go under eval_paths"),
+    ({"corpora.news.eval_path": ["x.txt"]}, "corpora.news.eval_path: unknown key (did you mean `eval_paths`?); reader "
+                                            "gensim_lines reads file, sha256, encoding"),
+    # names and list entries given twice: refused, not merged or counted twice
+    ({"followup.lora.variants": [{"name": "all", "label": "LoRA A", "layers": None},
+                                 {"name": "all", "label": "LoRA B", "layers": [-1]}]},
+     "followup.lora.variants: entries 0 ({'name': 'all', 'label': 'LoRA A', 'layers': None}) and 1 ({'name': 'all', "
+     "'label': 'LoRA B', 'layers': [-1]}) have the same name 'all': give each its own name"),
+    ({"followup.lora.variants": [{"name": "a", "label": "LoRA", "layers": None},
+                                 {"name": "b", "label": "LoRA", "layers": [-1]}]},
+     "have the same label 'LoRA': give each its own label (the label names its comparison row)"),
+    ({"data.eval_domains": ["fiction", "wiki", "fiction"]},
+     "data.eval_domains: entries 0 and 2 are both 'fiction': list each once"),
+    ({"generation.lengths": [96, 96]}, "generation.lengths: entries 0 and 1 are both 96: list each once"),
+    ({"sweeps.models": ["smollm2-135m", "smollm2-135m"]}, "sweeps.models: entries 0 and 1 are both 'smollm2-135m'"),
+    ({"human.comparisons": [{"variant": "original", "decoding": "greedy"}, {"variant": "original", "decoding": "greedy"}]},
+     "human.comparisons: entries 0 and 1 are both variant original with decoding greedy: list each once"),
 ]
+
+
+def test_a_key_given_twice_in_a_config_file_is_named_with_both_lines(tmp_path):
+    from hyperfit.config import duplicate_keys
+
+    path = tmp_path / "twice.yaml"
+    path.write_text("generation:\n  decodings:\n    greedy: {do_sample: false}\n    greedy: {do_sample: true}\n"
+                    "models:\n  m: {source: hub, id: a/b}\n  m: {source: hub, id: c/d}\n")
+    assert sorted(duplicate_keys([str(path)])) == [
+        f"generation.decodings.greedy: given twice in {path} (lines 3 and 4); YAML keeps only the last: rename or "
+        "remove one",
+        f"models.m: given twice in {path} (lines 6 and 7); YAML keeps only the last: rename or remove one"]
+    assert duplicate_keys([str(ROOT / "config/config.yaml"), str(ROOT / "config/paper.yaml")]) == []
 
 
 @pytest.mark.parametrize("changes, message", CASES, ids=[c[1][:48] for c in CASES])

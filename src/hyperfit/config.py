@@ -16,7 +16,8 @@ def _is_blocked(config: dict, decoding: str) -> bool:
 def problems(config: dict) -> list[str]:
     """Every cross-key problem of a schema-valid config (defaults filled in), one line each."""
     out: list[str] = []
-    for check in (_sources, _data, _figures, _human, _downstream, _compute, _image, _sweeps, _context_sizes):
+    for check in (_sources, _reader_keys, _duplicates, _data, _figures, _human, _downstream, _compute, _image,
+                  _sweeps, _context_sizes):
         out += check(config)
     return out
 
@@ -94,6 +95,124 @@ def _sources(config: dict) -> list[str]:
                 out.append(f"corpora.{name}: text files missing ({missing or 'no paths'}); fix corpora.{name}.paths")
         if spec["reader"] == "hub" and not spec.get("dataset"):
             out.append(f"corpora.{name}: reader hub needs 'dataset'")
+    return out
+
+
+# The keys each corpus reader reads (hyperfit.assets.load_corpus_documents); any other key of a corpus would be
+# ignored, so one the user set (a value other than the schema's default) is refused.
+READER_KEYS = {
+    "pypi_archive": ("asset", "root", "files", "encoding"),
+    "gensim_wiki": ("file", "sha256", "min_chars"),
+    "gensim_lines": ("file", "sha256", "encoding"),
+    "text_files": ("paths", "eval_paths", "encoding", "text_field"),
+    "hub": ("dataset", "config", "split", "eval_split", "eval_config", "document_by", "text_field", "max_documents",
+            "revision"),
+}
+
+
+def _corpus_defaults() -> dict:
+    import yaml
+
+    schema = yaml.safe_load(SCHEMA.read_text())
+    return {k: v.get("default") for k, v in schema["properties"]["corpora"]["additionalProperties"]["properties"].items()}
+
+
+def _reader_keys(config: dict) -> list[str]:
+    """A corpus key its reader does not read (eval_split on text files, encoding on a hub dataset, a misspelt
+    key): one line naming the key, the reader and the keys it reads."""
+    import difflib
+
+    defaults = _corpus_defaults()
+    known = {k for keys in READER_KEYS.values() for k in keys} | set(defaults)
+    out = []
+    for name, spec in config["corpora"].items():
+        reader = spec["reader"]
+        own = READER_KEYS.get(reader, ())
+        for key, value in spec.items():
+            if key == "reader" or key in own:
+                continue
+            if key not in known:
+                guess = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+                hint = f" (did you mean `{guess[0]}`?)" if guess else ""
+                out.append(f"corpora.{name}.{key}: unknown key{hint}; reader {reader} reads {', '.join(own)}")
+            elif key not in defaults or value != defaults[key]:
+                readers = [r for r, keys in READER_KEYS.items() if key in keys]
+                hint = "; held-out files of text_files go under eval_paths" if reader == "text_files" and \
+                    key.startswith("eval_") else ""
+                out.append(f"corpora.{name}.{key}: a key of reader{'s' if len(readers) > 1 else ''} "
+                           f"{', '.join(readers)}, which reader {reader} ignores: remove it{hint} (reader {reader} "
+                           f"reads {', '.join(own)})")
+    return out
+
+
+def _repeats(key: str, values: list, show=repr) -> list[str]:
+    """A list whose entries must differ: one line per entry that repeats an earlier one."""
+    out, first = [], {}
+    for i, v in enumerate(values or []):
+        marker = repr(v)
+        if marker in first:
+            out.append(f"{key}: entries {first[marker]} and {i} are both {show(v)}: list each once (a repeat would "
+                       "count twice or overwrite the other)")
+        else:
+            first[marker] = i
+    return out
+
+
+def _duplicates(config: dict) -> list[str]:
+    """Names and list entries that must be unique: two LoRA variants of one name or label would share one folder
+    or one comparison row, a domain listed twice would count twice in every mean over domains."""
+    out = []
+    variants = config["followup"]["lora"]["variants"]
+    for field in ("name", "label"):
+        seen: dict[str, int] = {}
+        for i, v in enumerate(variants):
+            if v[field] in seen:
+                j = seen[v[field]]
+                out.append(f"followup.lora.variants: entries {j} ({variants[j]}) and {i} ({v}) have the same {field} "
+                           f"{v[field]!r}: give each its own {field} (the {field} names "
+                           f"{'its setting folder' if field == 'name' else 'its comparison row'})")
+            else:
+                seen[v[field]] = i
+    sweeps = config["sweeps"]
+    lists = [("data.eval_domains", config["data"]["eval_domains"]), ("generation.lengths", config["generation"]["lengths"]),
+             ("sweeps.models", sweeps["models"]), ("comparison.models", config["comparison"].get("models")),
+             ("followup.models", config["followup"].get("models")), ("human.annotations", config["human"]["annotations"]),
+             *((f"sweeps.{e}.models", sweeps[e].get("models")) for e in ("shuffle", "quantity", "data_type"))]
+    for key, values in lists:
+        out += _repeats(key, values)
+    comparisons = [(c["variant"], c["decoding"]) for c in config["human"]["comparisons"]]
+    out += _repeats("human.comparisons", comparisons, lambda v: f"variant {v[0]} with decoding {v[1]}")
+    return out
+
+
+def duplicate_keys(paths: list[str]) -> list[str]:
+    """Keys given twice in one mapping of a YAML config file (two models, corpora or decodings of one name):
+    YAML keeps the last one silently, so one line each naming the key and both lines."""
+    import yaml
+
+    out = []
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                root = yaml.compose(fh)
+        except (OSError, yaml.YAMLError):
+            continue   # unreadable files are Snakemake's to report
+        stack = [(root, "")]
+        while stack:
+            node, where = stack.pop()
+            if isinstance(node, yaml.MappingNode):
+                seen: dict[str, int] = {}
+                for k, v in node.value:
+                    name = str(k.value)
+                    line = k.start_mark.line + 1
+                    if name in seen:
+                        out.append(f"{where + '.' if where else ''}{name}: given twice in {path} (lines {seen[name]} and "
+                                   f"{line}); YAML keeps only the last: rename or remove one")
+                    else:
+                        seen[name] = line
+                    stack.append((v, f"{where}.{name}" if where else name))
+            elif isinstance(node, yaml.SequenceNode):
+                stack += [(v, f"{where}[{i}]") for i, v in enumerate(node.value)]
     return out
 
 
