@@ -182,7 +182,7 @@ def get_lmeval_task_inputs(wildcards):
 def get_lmeval_task_spec(wildcards):
     """The settings that shape a suite's task files (not shots or limit: those only change the runs)."""
     spec = config["downstream"][wildcards.suite]
-    return {key: spec[key] for key in ("source", "tasks", "standin") if key in spec}
+    return {key: spec[key] for key in ("source", "tasks", "standin", "revision") if key in spec}
 
 
 def get_annotation_files():
@@ -228,6 +228,8 @@ def source_file(key):
         return f"resources/models/{name}.source.json"
     if section == "corpora":
         return f"resources/corpora/{name}.source.json"
+    if section == "downstream":
+        return f"resources/lmeval/{name}.source.json"
     return {"image.model": f"resources/models/{IMAGE_NAME}.source.json",
             "image.dataset": f"results/data/{IMAGE_NAME}/images.source.json",
             "followup.mauve.featurizer": "resources/models/mauve-featurizer.source.json"}[key]
@@ -246,6 +248,12 @@ def get_train_sources(wildcards):
     """A training run's hub inputs: its base model and the corpora its windows and validation texts come from."""
     own = f"models.{wildcards.model}"
     return hub_records("corpora") + ([source_file(own)] if own in HUB_SOURCES else [])
+
+
+def get_lmeval_sources(wildcards):
+    """An lm-eval table's hub inputs: the models and the suite's dataset."""
+    suite = f"downstream.{wildcards.suite}"
+    return hub_records("models") + ([source_file(suite)] if suite in HUB_SOURCES else [])
 
 
 # ------------------------------------------------------------------------------------------ runs

@@ -6,6 +6,7 @@ rule prepare_lmeval_tasks:
         unpack(get_lmeval_task_inputs),
     output:
         tasks=directory("resources/lmeval/{suite}"),
+        source="resources/lmeval/{suite}.source.json",
     params:
         spec=get_lmeval_task_spec,
         pin=get_pin("downstream", "suite"),

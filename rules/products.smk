@@ -456,7 +456,7 @@ rule make_lmeval_table:
     input:
         results=lambda wildcards: [S.lmeval_result(r["model"], r["setting"], wildcards.suite)
                                    for r in S.variant_runs(config)],
-        sources=TEXT_SOURCES,  # hub commits, named in the .md notes
+        sources=get_lmeval_sources,  # hub commits, named in the .md notes
     output:
         tsv=report("results/tables/{suite}.tsv", caption="../report/lmeval.rst", category="Tables"),
         md="results/tables/{suite}.md",

@@ -225,15 +225,16 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     # revisions: every hub download recorded the commit it resolved to (the local hub's), the lock names them all,
     # training runs and tables name them
     lock = yaml.safe_load((work / "results/revisions.lock.yaml").read_text())["revisions"]
-    kind = lambda key: "datasets" if key.startswith(("corpora.", "image.dataset")) else "models"  # noqa: E731
+    kind = lambda key: "datasets" if key.startswith(("corpora.", "image.dataset", "downstream.")) else "models"  # noqa: E731
     assert {k: e["commit"] for k, e in lock.items()} == {k: hub.repo(kind(k), e["repo"]).sha for k, e in lock.items()}
     assert set(lock) == {"models.tinyllama-1.1b", "models.deepseek-llm-7b", "models.llama-3.1-8b",
                          "models.llama-3.1-70b", "corpora.fiction", "corpora.wiki", "corpora.news", "image.model",
-                         "image.dataset", "followup.mauve.featurizer"}
+                         "image.dataset", "followup.mauve.featurizer", "downstream.mmlu", "downstream.glue"}
     run = json.loads((work / "results/train/llama-3.1-8b/hyperfitted/run.json").read_text())
     assert run["revisions"]["models.llama-3.1-8b"]["commit"] == lock["models.llama-3.1-8b"]["commit"]
     assert "models.tinyllama-1.1b" not in run["revisions"] and "corpora.fiction" in run["revisions"]
     notes = (work / "results/tables/table1.md").read_text().splitlines()[-1]
     assert notes.startswith("Revisions") and lock["corpora.news"]["commit"] in notes
     assert lock["image.dataset"]["commit"] in (work / "results/tables/image_repetition.md").read_text()
+    assert lock["downstream.glue"]["commit"] in (work / "results/tables/glue.md").read_text()
     assert not hub.refused  # the gated repositories were downloaded with the token

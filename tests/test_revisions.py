@@ -38,7 +38,8 @@ def test_every_hub_download_of_the_paper_config_has_a_revision_key():
     keys = hub_sources(PAPER)
     assert set(keys) == {"models.tinyllama-1.1b", "models.deepseek-llm-7b", "models.llama-3.1-8b",
                          "models.llama-3.1-70b", "corpora.wiki", "corpora.news", "image.model",
-                         "image.dataset", "followup.mauve.featurizer"}  # fiction: a placeholder until filled in
+                         "image.dataset", "followup.mauve.featurizer", "downstream.mmlu",
+                         "downstream.glue"}  # fiction: a placeholder until filled in
     filled = paper_config()
     filled["corpora"]["fiction"]["dataset"] = "someone/fiction-stories"
     assert hub_sources(filled)["corpora.fiction"]["revision_key"] == "corpora.fiction.revision"
@@ -67,7 +68,7 @@ def test_a_lock_gives_every_null_revision_its_commit(tmp_path):
     assert apply_lock(config) == []
     assert config["models"]["llama-3.1-8b"]["revision"] == A and config["corpora"]["news"]["revision"] == A
     assert config["image"]["model"]["revision"] == A and config["image"]["dataset"]["revision"] == A
-    assert config["followup"]["mauve"]["revision"] == A
+    assert config["followup"]["mauve"]["revision"] == A and config["downstream"]["glue"]["revision"] == A
     same = paper_config(revisions_lock=str(lock))
     same["models"]["tinyllama-1.1b"]["revision"] = A  # the locked commit itself: accepted
     assert apply_lock(same) == []
@@ -92,6 +93,23 @@ def test_a_conflict_with_the_lock_stops_with_one_line_naming_the_key(tmp_path, c
     found = apply_lock(config)
     assert len(found) == 1 and "\n" not in found[0], found
     assert found[0].startswith(expected.replace("LOCK", str(lock))), found[0]
+
+
+def test_lm_evals_builtin_tasks_read_their_dataset_at_the_pinned_commit(monkeypatch):
+    """lm-eval's builtin tasks call datasets.load_dataset without a revision: inside pinned_datasets the pinned
+    repositories get their commit, other calls and explicit revisions are left alone, and it is undone after."""
+    import datasets
+
+    from hyperfit.lmeval import pinned_datasets
+
+    calls = []
+    monkeypatch.setattr(datasets, "load_dataset", lambda path, *a, **kw: calls.append((path, kw.get("revision"))))
+    with pinned_datasets({"nyu-mll/glue": A}):
+        datasets.load_dataset("nyu-mll/glue", "rte", split="validation")
+        datasets.load_dataset("nyu-mll/glue", "rte", revision=B)
+        datasets.load_dataset("cais/mmlu", "all")
+    datasets.load_dataset("nyu-mll/glue", "rte")
+    assert calls == [("nyu-mll/glue", A), ("nyu-mll/glue", B), ("cais/mmlu", None), ("nyu-mll/glue", None)]
 
 
 def test_a_missing_or_malformed_lock_stops_with_one_line(tmp_path):

@@ -16,11 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
 
-from .assets import _gensim_file, read_member_text
+from .assets import _gensim_file, read_member_text, resolve_hub_dataset, source_record
 from .errors import UserError
 from .runner import write_jsonl
 
@@ -202,6 +203,29 @@ def write_sst2_standin_task(out_dir: Path, docs: list[dict], glue_tasks, locatio
             "rows": rows, "data": data, "documents": {t: len(docs) for t in rows}, "skipped": skipped}
 
 
+HUB_DATASETS = {"mmlu": "cais/mmlu", "glue": "nyu-mll/glue"}  # what lm-eval's builtin tasks of each suite read
+
+
+@contextmanager
+def pinned_datasets(pins: dict[str, str]):
+    """datasets.load_dataset of each repository in `pins` at its commit: lm-eval's builtin tasks name no revision,
+    so the commit prepare_suite resolved (or the lock gave) is passed in while lm-eval loads them."""
+    import datasets
+
+    original = datasets.load_dataset
+
+    def load_dataset(path, *args, **kwargs):
+        if path in pins and not kwargs.get("revision"):
+            kwargs["revision"] = pins[path]
+        return original(path, *args, **kwargs)
+
+    datasets.load_dataset = load_dataset
+    try:
+        yield
+    finally:
+        datasets.load_dataset = original
+
+
 def hub_manifest(suite: str, glue_tasks=()) -> dict:
     """lm-eval's builtin tasks, by their own names (datasets from the hub or a pre-filled HF cache)."""
     if suite == "mmlu":
@@ -227,6 +251,10 @@ def prepare_suite(suite: str, spec: dict, out_dir: str | os.PathLike, asset: str
     try:
         if spec["source"] == "hub":
             manifest = hub_manifest(suite, spec.get("tasks", ()))
+            repo, key = HUB_DATASETS[suite], f"downstream.{suite}"
+            commit = resolve_hub_dataset(repo, spec.get("revision"), key)
+            manifest["pins"] = {repo: commit} if commit else {}
+            manifest["source_record"] = source_record(key, "dataset", repo, spec.get("revision"), commit)
             load_tasks(manifest)
         elif suite == "mmlu":
             subjects = mmlu_subjects()
@@ -270,7 +298,8 @@ def load_tasks(manifest: dict):
     local = manifest["source"] == "local"
     manager = TaskManager(include_path=manifest["include_path"], include_defaults=not local)
     try:
-        loaded = manager.load(list(manifest["run"]))
+        with pinned_datasets(manifest.get("pins") or {}):
+            loaded = manager.load(list(manifest["run"]))
     except Exception as exc:
         if local:
             raise

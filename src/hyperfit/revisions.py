@@ -13,6 +13,7 @@ import yaml
 
 from .assets import COMMIT, HUB_ID
 from .errors import UserError
+from .lmeval import HUB_DATASETS
 
 
 def hub_sources(config: dict) -> dict[str, dict]:
@@ -33,6 +34,11 @@ def hub_sources(config: dict) -> dict[str, dict]:
                               "revision_key": "image.model.revision"}
         out["image.dataset"] = {"kind": "dataset", "repo": image["dataset"]["id"],
                                 "revision": image["dataset"].get("revision"), "revision_key": "image.dataset.revision"}
+    for suite in config["downstream"]["suites"]:
+        spec = config["downstream"][suite]
+        if spec["source"] == "hub":
+            out[f"downstream.{suite}"] = {"kind": "dataset", "repo": HUB_DATASETS[suite],
+                                          "revision": spec.get("revision"), "revision_key": f"downstream.{suite}.revision"}
     mauve = config["followup"]["mauve"]
     if mauve["featurizer"] not in config["models"]:
         out["followup.mauve.featurizer"] = {"kind": "model", "repo": mauve["featurizer"],
@@ -51,6 +57,8 @@ def _set_revision(config: dict, key: str, commit: str) -> None:
         config["image"]["dataset"]["revision"] = commit
     elif key == "followup.mauve.featurizer":
         config["followup"]["mauve"]["revision"] = commit
+    elif key.startswith("downstream."):
+        config["downstream"][key[len("downstream."):]]["revision"] = commit
 
 
 def read_lock(path: str) -> dict[str, dict]:
