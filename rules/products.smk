@@ -29,6 +29,7 @@ rule make_table1:
         human="results/human/preference.tsv",
         mauve=[S.mauve_file(m) for m in MODELS],
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
+        selection="results/data/selection.tsv",  # where the texts come from, in the .md notes
     output:
         tsv=report("results/tables/table1.tsv", caption="../report/table1.rst", category="Tables"),
         md="results/tables/table1.md",
@@ -164,6 +165,7 @@ rule make_table3:
     input:
         scores=runs_paths(S.variant_runs(config), "scores"),
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
+        selection="results/data/selection.tsv",  # where the texts come from, in the .md notes
     output:
         tsv=report("results/tables/table3.tsv", caption="../report/table3.rst", category="Tables"),
         md="results/tables/table3.md",

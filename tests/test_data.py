@@ -254,3 +254,17 @@ def test_the_summary_counts_documents_and_words_per_role():
 def test_an_unknown_separation_is_refused():
     with pytest.raises(UserError, match="data.separate_documents must be auto, true or false, not 'sometimes'"):
         select_all(corpora(), plan(separate_documents="sometimes"))
+
+
+def test_the_tables_notes_say_where_the_texts_come_from(tmp_path):
+    import pandas as pd
+    from hyperfit.data import selection_markdown, selection_summary
+
+    corpora_ = {"fic": [{"id": "book", "text": words(3000, "f")}]}
+    summary = tmp_path / "selection.tsv"
+    pd.DataFrame(selection_summary(corpora_, select_all(corpora_, user_plan()))).to_csv(summary, sep="\t", index=False)
+    note = selection_markdown(str(summary))
+    assert note.startswith("\nWhere the texts come from (results/data/selection.tsv; data.separate_documents):\n\n- fic: "
+                           "10 evaluation texts from 1 document (3000 words), 6 validation texts from 1 document")
+    assert note.endswith("held-out texts from the documents of the training windows, never their words (too few "
+                         "documents to separate)\n")

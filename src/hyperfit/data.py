@@ -459,6 +459,16 @@ def selection_notes(rows: list[dict]) -> list[str]:
     return out
 
 
+def selection_markdown(summary_tsv: str) -> str:
+    """The tables' note on where the texts come from, from the data step's summary (results/data/selection.tsv):
+    a domain whose held-out texts share documents with its training windows says so."""
+    import pandas as pd
+
+    rows = pd.read_csv(summary_tsv, sep="\t").to_dict("records")
+    return "\n".join(["", "Where the texts come from (results/data/selection.tsv; data.separate_documents):", "",
+                      *(f"- {line}" for line in selection_notes(rows)), ""])
+
+
 def tokenize_selection(selection: dict, tokenizer, pool_seq_len: dict[str, int], context_len: int,
                        reference_len: int) -> dict:
     """Per-model token ids: every pool's training passages cut to its domain's longest window, and the

@@ -5,6 +5,7 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
+    from hyperfit.data import selection_markdown
     from hyperfit.human import table1_columns
     from hyperfit.runner import atomic_path, read_json, write_table
     from hyperfit.tables import table1, table1_notes, table1_statistics
@@ -20,7 +21,8 @@ def main(sm):
     table["mauve"] = [mauve[(r.model, r.variant, r.decoding, int(r.length))] for r in table.itertuples()]
     write_table(table, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table1_notes(window), encoding="utf-8")
+        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table1_notes(window)
+                       + selection_markdown(sm.input.selection), encoding="utf-8")
     print(table.to_string())
 
 

@@ -5,6 +5,7 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
+    from hyperfit.data import selection_markdown
     from hyperfit.runner import atomic_path, read_json, write_table
     from hyperfit.sharpness import table3, table3_notes, table3_statistics
 
@@ -12,7 +13,8 @@ def main(sm):
     table = table3_statistics(table3(scores), scores, sm.params.seed)
     write_table(table, sm.output.tsv)
     with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table3_notes(), encoding="utf-8")
+        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table3_notes()
+                       + selection_markdown(sm.input.selection), encoding="utf-8")
     print(table.to_string())
 
 
