@@ -119,3 +119,29 @@ def test_a_missing_or_malformed_lock_stops_with_one_line(tmp_path):
     bad.write_text("revisions: {models.x: {repo: a/b, commit: main}}\n")
     assert "is not a lock file" in apply_lock(paper_config(revisions_lock=str(bad)))[0]
     assert apply_lock(paper_config(revisions_lock=None)) == []
+
+
+def test_a_table_rule_names_its_hub_commits_under_its_markdown(tmp_path):
+    """hyperfit.runner: a rule with an input `sources` gets one Revisions line under each .md output (its .tsv
+    untouched); with no hub records (the embedded default) nothing is added."""
+    import subprocess
+    import sys
+
+    (tmp_path / "hub.source.json").write_text(json.dumps({"key": "models.m", "kind": "model", "repo": "o/m",
+                                                          "revision": None, "commit": A}))
+    (tmp_path / "gguf.source.json").write_text(json.dumps({"key": "models.m", "kind": "gguf", "sha256": "0"}))
+    (tmp_path / "table.py").write_text(
+        "from hyperfit.runner import run\n\n\ndef main(sm):\n"
+        "    open(sm.output.md, 'w').write('| a |\\n|---|\\n| 1 |\\n\\nNotes:\\n')\n"
+        "    open(sm.output.tsv, 'w').write('a\\n1\\n')\n\n\nrun(snakemake, main)  # noqa: F821\n")
+    (tmp_path / "Snakefile").write_text(
+        "rule all:\n    input:\n        expand('{kind}.md', kind=['hub', 'gguf']),\n\n\n"
+        "rule table:\n    input:\n        sources=['{kind}.source.json'],\n    output:\n        md='{kind}.md',\n"
+        "        tsv='{kind}.tsv',\n    log:\n        '{kind}.log',\n    script:\n        'table.py'\n")
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "-s", str(tmp_path / "Snakefile"),
+                          "--directory", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert (tmp_path / "hub.tsv").read_text() == (tmp_path / "gguf.tsv").read_text() == "a\n1\n"
+    table = "| a |\n|---|\n| 1 |\n\nNotes:\n"
+    assert (tmp_path / "hub.md").read_text() == table + f"\nRevisions (hub commits of the inputs): models.m = o/m@{A}.\n"
+    assert (tmp_path / "gguf.md").read_text() == table
