@@ -127,7 +127,7 @@ def reserve_documents(corpus: list[dict], roles: Roles, eval_order: list[str], s
     slots_t = {d: n // roles.train_words if roles.train_words else 0 for d, n in words.items()}
     train_docs = [d["id"] for d in _docs(corpus, TRAIN_ROLES)]
     train_set = set(train_docs)
-    usable = {d for d in words if slots_e[d] or (slots_t[d] and d in train_docs)}
+    usable = {d for d in words if slots_e[d] or (slots_t[d] and d in train_set)}
     own_eval = not {d["id"] for d in _docs(corpus, ("both",))} & set(eval_order)
     need = {"eval": roles.eval * roles.text_words, "validation": roles.validation * roles.text_words,
             "train": roles.train * roles.train_words}
