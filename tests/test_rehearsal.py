@@ -108,6 +108,30 @@ def test_the_sizes_override_changes_sizes_only():
     assert "train_domain" not in sizes["data"] and "eval_domains" not in sizes["data"]
 
 
+def test_the_sizes_the_jobs_are_sized_from_are_the_tiny_models_own(tmp_path):
+    """sizes.yaml's models.<name>.size (what hyperfit.sizing reads before a model is downloaded) states the shapes
+    of the tiny model the local hub serves under that model's id."""
+    import math
+
+    from rehearsal.build import tiny_llama
+    from safetensors import safe_open
+    from transformers import AutoConfig
+
+    paper, sizes = yaml.safe_load(PAPER.read_text()), yaml.safe_load(SIZES.read_text())
+    for name, spec in sizes["models"].items():
+        repo = paper["models"][name]["id"]
+        tiny_llama(tmp_path / repo, repo)
+        cfg = AutoConfig.from_pretrained(tmp_path / repo)
+        head = cfg.hidden_size // cfg.num_attention_heads
+        with safe_open(tmp_path / repo / "model.safetensors", "np") as f:
+            params = sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+        assert spec["size"] == {"params": spec["size"]["params"], "layers": cfg.num_hidden_layers,
+                                "hidden": cfg.hidden_size, "vocab": cfg.vocab_size,
+                                "kv_hidden": cfg.num_key_value_heads * head, "intermediate": cfg.intermediate_size}
+        assert params == spec["size"]["params"], (name, params)
+        assert not cfg.tie_word_embeddings and paper["models"][name]["size"]["tied_embeddings"] is False
+
+
 def test_a_gated_model_is_refused_without_a_token_in_one_line(tmp_path):
     """The local hub refuses a gated repository's files as the hub does (401 without a token, 403 with another
     one, X-Error-Code GatedRepo); the download job's library call stops with one line naming what to do, and
