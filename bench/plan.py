@@ -42,7 +42,8 @@ def load_config(configfiles: list[str]) -> dict:
 def dry_run_jobs(target: str, configfiles: list[str], extra: tuple[str, ...] = ()) -> list[dict]:
     """Every job of `target` (rule, wildcards, threads, printed resources, benchmark file) from
     `snakemake -n --forceall` (extra: further command-line arguments)."""
-    args = [str(ROOT / ".venv" / "bin" / "snakemake"), "-n", "--forceall", target, *extra]
+    # --cores 1024: the rules' own threads (a local dry run caps them at this machine's cores; a cluster job gets them)
+    args = [str(ROOT / ".venv" / "bin" / "snakemake"), "-n", "--forceall", "--cores", "1024", target, *extra]
     if configfiles:
         args += ["--configfile", *configfiles]
     res = subprocess.run(args, cwd=ROOT, capture_output=True, text=True)

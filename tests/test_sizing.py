@@ -133,7 +133,9 @@ def test_the_plan_lists_every_job_and_the_limits_it_breaks(tmp_path):
     rows = plan.plan(config, jobs, profile, "gpu")
     assert len(rows) == len(jobs) and {r["rule"] for r in rows} >= set(Z.MODEL_RULES) - {"pretrain_image_model"}
     train_70b = next(r for r in rows if r["rule"] == "train_setting" and r["model"] == "llama-3.1-70b")
-    est = Z.job(config, "train_setting", {"model": "llama-3.1-70b", "setting": "hyperfitted"}, "gpu")
+    threads = next(j["threads"] for j in jobs if j["rule"] == "train_setting"
+                   and j["wildcards"]["model"] == "llama-3.1-70b")  # the rule's own (compute.cpus), uncapped
+    est = Z.job(config, "train_setting", {"model": "llama-3.1-70b", "setting": "hyperfitted"}, "gpu", threads)
     fixed = profile["set-resources"]["train_setting"]["runtime"]
     assert ("runtime: estimate" in train_70b["breaks"]) == (est.minutes > fixed)
     text = plan.summary(rows, "paper", [*config["models"], config["image"]["name"]])

@@ -82,6 +82,7 @@ class Size:
     kv_hidden: int | None = None
     intermediate: int | None = None
     source: str = ""
+    file_dtype: str = "float32"  # the dtype of its weight files (what a download writes); fp32 if not known
 
     @property
     def kv(self) -> int:
@@ -104,7 +105,7 @@ def size_from_config(cfg: dict, source: str = "") -> Size:
         positions = cfg.get("n_positions", 1024)
         tied = cfg.get("tie_word_embeddings", True)
         params = n * (12 * h * h + 13 * h) + v * h + positions * h + 2 * h + (0 if tied else v * h)
-        return Size(params, n, h, v, tied, h, 4 * h, source)
+        return Size(params, n, h, v, tied, h, 4 * h, source, file_dtype(cfg))
     h, n, v = cfg["hidden_size"], cfg["num_hidden_layers"], cfg["vocab_size"]
     heads = cfg.get("num_attention_heads", 1)
     head_dim = cfg.get("head_dim") or h // heads
@@ -113,12 +114,18 @@ def size_from_config(cfg: dict, source: str = "") -> Size:
     tied = bool(cfg.get("tie_word_embeddings", False))
     per_layer = h * heads * head_dim * 2 + 2 * h * kv + 3 * h * m + 2 * h  # q, o; k, v; gate, up, down; 2 norms
     params = n * per_layer + v * h * (1 if tied else 2) + h
-    return Size(float(params), n, h, v, tied, kv, m, source)
+    return Size(float(params), n, h, v, tied, kv, m, source, file_dtype(cfg))
+
+
+def file_dtype(cfg: dict) -> str:
+    dtype = cfg.get("torch_dtype") or cfg.get("dtype")
+    return dtype if dtype in DTYPE_BYTES else "float32"
 
 
 def size_from_spec(spec: dict, source: str) -> Size:
     return Size(float(spec["params"]), int(spec["layers"]), int(spec["hidden"]), int(spec["vocab"]),
-                bool(spec.get("tied_embeddings", False)), spec.get("kv_hidden"), spec.get("intermediate"), source)
+                bool(spec.get("tied_embeddings", False)), spec.get("kv_hidden"), spec.get("intermediate"), source,
+                spec.get("file_dtype") or "float32")
 
 
 def local_config(folder: str | Path) -> dict | None:
@@ -330,8 +337,9 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     comp = config["models"][model]["compute"] if model in config["models"] else {}
     gpus = int(comp.get("gpus", 1)) if device == "gpu" else 1
     offload = bool(comp.get("cpu_offload")) and gpus > 1
-    save_dtype = save_dtype or (config["models"][model].get("dtype", "float32") if model in config["models"]
-                                else "float32")
+    # the saved weights' dtype: hyperfit.export_dtype where the config has it, else the model's dtype
+    save_dtype = save_dtype or config["hyperfit"].get("export_dtype") or (
+        config["models"][model].get("dtype", "float32") if model in config["models"] else "float32")
     batch, seq = int(train["batch_size"]), int(train["seq_len"])
     lora = settings.get("lora") if isinstance(settings.get("lora"), dict) and settings["lora"].get("enabled") else None
     if lora:
@@ -417,15 +425,18 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
                                               f"{compute(config)['cpu_bandwidth_gbs']:g} GB/s x {total} threads: "
                                               f"{gpus} processes x {max(1, threads // gpus)}) x {updates} = "
                                               f"{per_update * updates / 3600:.3g} h"))
-    if gpus > 1:  # FSDP: every update all-gathers the fp32 weights for the forward and the backward (and the
-        # recomputation) and reduce-scatters the fp32 gradients: (passes + 1) x params x 4 B through each GPU's link
-        passes = 3 if gc else 2
-        moved = (passes + 1) * size.params * MASTER
-        link = compute(config)["pcie_gbs" if offload else "nvlink_gbs"]
-        seconds.append((moved / (link * GB) * updates,
-                        f"FSDP traffic ({passes} gathers + 1 reduce-scatter) x {num(size.params)} x {MASTER} B = "
-                        f"{gb(moved)} per update at {link:g} GB/s ({'PCIe, offloaded' if offload else 'NVLink'}) "
-                        f"x {updates} = {moved / (link * GB) * updates / 60:.3g} min"))
+    c = compute(config)
+    full = size.params * MASTER  # FSDP moves fp32 weights and gradients (bf16 mixed precision would halve it)
+    gather = full * (gpus - 1) / gpus / (c["nvlink_gbs"] * GB) if gpus > 1 else 0.0  # one all-gather, each GPU
+    copy_in = full / gpus / (c["pcie_gbs"] * GB) if offload else 0.0  # each GPU's shard host -> GPU
+    if gpus > 1:  # every update gathers the weights for the forward and the backward (and the recomputation) and
+        passes = 3 if gc else 2  # reduce-scatters the gradients (offloaded: each pass copies the shards in too)
+        per_update = (passes + 1) * (gather + copy_in)
+        seconds.append((per_update * updates,
+                        f"FSDP traffic per update ({passes} gathers + 1 reduce-scatter) x ({gb(full)} x {gpus - 1}/{gpus} "
+                        f"at {c['nvlink_gbs']:g} GB/s NVLink" + (f" + {gb(full)} / {gpus} at {c['pcie_gbs']:g} GB/s PCIe"
+                                                                 if offload else "")
+                        + f") = {per_update:.3g} s x {updates} = {per_update * updates / 60:.3g} min"))
     per_epoch = -(-int(train["num_samples"]) // batch)
     epochs = -(-updates // per_epoch)
     monitored = epochs + 1 if settings.get("monitor_epochs", "all") == "all" else 2
@@ -435,11 +446,14 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     steps = int(settings.get("monitor_new_tokens", 0))
     eb = int(settings.get("eval_batch_size", 16))
     w_read = size.params * (2 if device == "gpu" and settings.get("bf16", True) else 4)
-    mon_gen = monitored * steps * -(-texts // eb) * w_read / (tp.bandwidth * (gpus if device == "gpu" else 1))
+    # a greedy step reads every weight once (sharded: each GPU its share), and under FSDP gathers them first
+    step = w_read / (tp.bandwidth * (gpus if device == "gpu" else 1)) + gather + copy_in
+    forwards = monitored * steps * -(-texts // eb)
+    mon_gen = forwards * step
     seconds.append((mon_flops / tp.flops + mon_gen,
-                    f"monitoring {monitored} x (2 x {num(size.params)} x {val_tokens} validation tokens"
-                    + (f" + {steps} greedy steps x {-(-texts // eb)} batches reading {gb(w_read)}" if steps else "")
-                    + f") = {(mon_flops / tp.flops + mon_gen) / 60:.3g} min"))
+                    f"monitoring {monitored} x 2 x {num(size.params)} x {val_tokens} validation tokens"
+                    + (f" + {forwards} greedy steps ({monitored} x {steps} x {-(-texts // eb)} batches) x {step:.3g} s"
+                       if steps else "") + f" = {(mon_flops / tp.flops + mon_gen) / 60:.3g} min"))
     seconds.append(_load_seconds(config, fp32_all + ex_b * (2 if early_stopped else 1)))
     return _finish(config, rule, model, device, gpus, host, gpu, disk, seconds)
 
@@ -590,12 +604,7 @@ def get_model_estimate(config: dict, model: str, device: str = "cpu") -> Estimat
         disk.add(f32, f"the fp32 folder {gb(f32)}")
         seconds = [_start(), _load_seconds(config, 2 * f32)]
     elif spec["source"] == "hub":
-        file_dtype = spec.get("dtype", "bfloat16") if spec.get("dtype") != "float32" else "float32"
-        fb = size.params * DTYPE_BYTES[file_dtype]
-        host.add(min(SHARD_BYTES, fb), f"one file in flight (<= 5 GB) = {gb(min(SHARD_BYTES, fb))}")
-        disk.add(2 * fb, f"the weights twice (HF cache + resources/models): 2 x {num(size.params)} x "
-                         f"{DTYPE_BYTES[file_dtype]} B = {gb(2 * fb)}")
-        seconds = [_start(), _download_seconds(config, fb), _load_seconds(config, fb)]
+        return fetch_estimate(config, "get_model", size, model)
     else:
         disk.add(0, "")
         seconds = [_start()]
@@ -658,9 +667,8 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
         if rule == "get_model":
             return get_model_estimate(config, model)
         if rule == "get_image_model":
-            spec = {"source": "hub", "dtype": config["image"]["model"]["dtype"]}
-            return fetch_estimate(config, rule, image_size(config), spec)
-        return fetch_estimate(config, rule, featurizer_size(config), {"source": "hub", "dtype": "float32"})
+            return fetch_estimate(config, rule, image_size(config), config["image"]["name"])
+        return fetch_estimate(config, rule, featurizer_size(config))
     if kind == "image_train":
         return image_train_estimate(config, rule, "gpu" if device == "gpu" and rule == "hyperfit_image_model"
                                     and config["image"]["source"] == "hub" else "cpu", threads)
@@ -678,14 +686,17 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
     return inference_estimate(config, model, kind, device, threads=threads, rule=rule, **extra)
 
 
-def fetch_estimate(config: dict, rule: str, size: Size, spec: dict) -> Estimate:
-    """A hub download (the MAUVE featurizer, the image model)."""
-    fb = size.params * DTYPE_BYTES[spec.get("dtype", "float32")]
+def fetch_estimate(config: dict, rule: str, size: Size, model: str = "") -> Estimate:
+    """A hub download (a base model, the MAUVE featurizer, the image model): its files land in the HF cache and
+    are copied into resources/models/<name>, twice on disk."""
+    b = DTYPE_BYTES[size.file_dtype]
+    fb = size.params * b
     host, disk = Parts(), Parts()
     host.add(*_runtime_mb(config)).add(min(SHARD_BYTES, fb), f"one file in flight (<= 5 GB) = {gb(min(SHARD_BYTES, fb))}")
-    disk.add(2 * fb, f"the weights twice (HF cache + resources/models): 2 x {gb(fb)}")
-    return _finish(config, rule, "", "cpu", 0, host, Parts(), disk,
-                   [_start(), _download_seconds(config, fb)])
+    disk.add(2 * fb, f"the files twice (HF cache + resources/models): 2 x {num(size.params)} x {b} B "
+                     f"({DTYPE_SHORT[size.file_dtype]} files) = {gb(2 * fb)}")
+    return _finish(config, rule, model, "cpu", 0, host, Parts(), disk,
+                   [_start(), _download_seconds(config, fb), _load_seconds(config, fb)])
 
 
 # --- local runs -------------------------------------------------------------------------------------------
