@@ -24,6 +24,10 @@ if not workflow.overwrite_configfiles:
     configfile: f"{workflow.basedir}/config/config.yaml"  # found from any --directory
 
 
+# `snakemake --report report.html` opens on this page: the claims table, and the scale of the run it is about.
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/resources.smk"
 include: "rules/data.smk"
@@ -32,6 +36,7 @@ include: "rules/eval.smk"
 include: "rules/lmeval.smk"
 include: "rules/image.smk"
 include: "rules/products.smk"
+include: "rules/claims.smk"
 
 
 # One target per figure and table, in the paper's order, then the baselines, the human study, downstream
@@ -147,6 +152,13 @@ rule revisions:
         rules.lock_revisions.output,
 
 
+# Which of the papers' claims hold at this run's scale (the report's first page).
+rule claims:
+    input:
+        rules.make_claims.output,
+        rules.plot_claims.output,
+
+
 # Intermediate stages as targets: every training run, generation file, and lm-eval result.
 rule train_all:
     input:
@@ -167,4 +179,5 @@ rule all:
     default_target: True
     input:
         *(getattr(rules, target).input for target in S.targets(config)),
+        rules.claims.input,
         *(rules.revisions.input if HUB_SOURCES else []),  # nothing from the hub (the default): no lock

@@ -72,7 +72,7 @@ def test_dry_run_default():
     assert "get_image_model" not in counts
     assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
     assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
-    assert sum(counts.values()) == 108
+    assert sum(counts.values()) == 108 + 2  # and the claims table and figure
 
 
 def test_dry_run_paper():
@@ -99,7 +99,7 @@ def test_dry_run_paper():
     # scores: 4 models x 2 variants, TinyLlama's early-stopped weights, 3 shuffle models, wiki, news, 2 LoRA
     assert counts["score_texts"] == 8 + 1 + 3 + 2 + 2
     assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4  # gpt2-large features, per model
-    assert sum(counts.values()) == 264
+    assert sum(counts.values()) == 264 + 2
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:
@@ -190,12 +190,21 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     return path
 
 
-@pytest.mark.slow
-def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
-    work = tmp_path / "work"
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, tiny_model_dir):
+    """The tiny config's whole `all`, built once for every test of this module that reads it (the end-to-end
+    checks, the report in a browser): (work folder, config path, the run's CompletedProcess)."""
+    base = tmp_path_factory.mktemp("tiny_run")
+    work = base / "work"
     work.mkdir()
-    cfg = tiny_config(tmp_path, tiny_model_dir)
+    cfg = tiny_config(base, tiny_model_dir)
     res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work))
+    return work, cfg, res
+
+
+@pytest.mark.slow
+def test_tiny_workflow_end_to_end(tiny_run):
+    work, cfg, res = tiny_run
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
 
     table = pd.read_csv(work / "results/tables/table1.tsv", sep="\t")
@@ -285,12 +294,79 @@ def test_tiny_workflow_end_to_end(tmp_path, tiny_model_dir):
     first = {p: (work / p).read_bytes() for p in ("results/tables/table1.tsv", "results/train/tiny/hyperfitted/history.tsv",
                                                   "results/tables/table2.tsv", "results/tables/figure9_data.tsv",
                                                   "results/tables/image_repetition.tsv", "results/tables/table4.tsv")}
-    shutil.rmtree(work / "results")
+    again = work.parent / "again"  # a copy without results: the module's run stays whole for the other tests
+    shutil.copytree(work, again, ignore=shutil.ignore_patterns("results"), symlinks=True)
     res = snakemake("--cores", "2", "table1", "table2", "figure9", "table4", "image_repetition", "--configfile",
-                    str(cfg), "--directory", str(work))
+                    str(cfg), "--directory", str(again))
     assert res.returncode == 0, res.stderr[-3000:]
     for p, content in first.items():
-        assert (work / p).read_bytes() == content, p
+        assert (again / p).read_bytes() == content, p
+
+
+def report_files() -> set[str]:
+    """Every output the rules mark for the report (report(...) in rules/*.smk), {suite} expanded: the report must
+    hold each one."""
+    import re
+
+    found = set()
+    for smk in (ROOT / "rules").glob("*.smk"):
+        for path in re.findall(r'report\(\s*"([^"]+)"', smk.read_text()):
+            found.update({path.replace("{suite}", suite) for suite in ("mmlu", "glue")})
+    return found
+
+
+@pytest.mark.slow
+def test_report_of_the_tiny_run_in_a_browser(tiny_run):
+    """`snakemake --report` on the tiny run, opened in Debian's chromium through playwright: it opens on the
+    claims table and the run's scale, holds every figure and table the rules mark for it (each with its caption
+    and data), every category's menu lists its files, and the page raises no error."""
+    from conftest import require
+
+    work, cfg, res = tiny_run
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = work / "report.html"
+    rep = snakemake("--report", str(out), "all", "--configfile", str(cfg), "--directory", str(work))
+    assert rep.returncode == 0, rep.stdout[-3000:] + rep.stderr[-3000:]
+    assert out.stat().st_size > 100_000
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        require(False, "needs playwright (pip install playwright==1.65.2)")
+    chromium = shutil.which("chromium")
+    require(chromium is not None, "needs Debian's chromium (apt-get install chromium)")
+    expected = report_files()
+    assert {"results/tables/claims.tsv", "results/figures/claims.png", "results/tables/mmlu.tsv"} <= expected
+    claims = pd.read_csv(work / "results/tables/claims_page.tsv", sep="\t")
+    errors = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page()
+        page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+        page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+        page.goto(out.as_uri())
+        page.wait_for_selector("text=The claims")
+        first = page.inner_text("body")  # the first page: the claims table and the scale beside it
+        assert "which claims hold here" in first and "The scale these verdicts are at" in first
+        for claim in claims["claim"]:
+            assert claim in first, claim
+        assert "parameters" in first and "training windows" in first
+        results = page.evaluate("results")
+        assert set(results) == expected, (set(results) ^ expected)
+        for path, r in results.items():
+            assert r["data_uri"].startswith("data:") and len(r["data_uri"]) > 200, path
+            assert r["caption"].strip(), path
+        categories = page.evaluate("categories")
+        assert {"Claims", "Figures", "Tables", "Follow-up"} <= set(categories)
+        for category, subcategories in categories.items():
+            page.goto(out.as_uri())  # back to the main menu
+            page.get_by_text(category, exact=True).first.click()
+            shown = page.inner_text("body")
+            for path in (f for files in subcategories.values() for f in files):
+                assert Path(path).name in shown, (category, path)
+        browser.close()
+    assert not errors, errors
 
 
 def check_golden_values(work: Path) -> None:
