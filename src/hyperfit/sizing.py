@@ -335,7 +335,9 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     each), optionally offloading weights and Adam state to the host (cpu_offload); full or LoRA."""
     size = size or model_size(config, model)
     comp = config["models"][model]["compute"] if model in config["models"] else {}
-    gpus = int(comp.get("gpus", 1)) if device == "gpu" else 1
+    procs = int(comp.get("gpus", 1))  # training processes the job starts (on CPUs too: plain data parallelism,
+    gpus = procs if device == "gpu" else 1  # each process a full copy), plus the job's own process that starts them
+    starters = 1 if procs > 1 else 0
     offload = bool(comp.get("cpu_offload")) and gpus > 1
     # the saved weights' dtype: hyperfit.export_dtype where the config has it, else the model's dtype
     save_dtype = save_dtype or config["hyperfit"].get("export_dtype") or (
@@ -356,7 +358,7 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     # activations: with checkpointing one (batch x seq x hidden) input per layer is kept plus one layer's
     # internals; without, ~34 x hidden values per token per layer (Korthikanti et al. 2022, eq. 1, no dropout)
     tokens = batch * seq
-    per_proc_tokens = max(1, tokens // gpus)
+    per_proc_tokens = max(1, tokens // procs)
     if gc:
         act = per_proc_tokens * size.hidden * act_width * (size.layers + 34)
         act_text = (f"activations {per_proc_tokens} tokens x {size.hidden} x {act_width} B x ({size.layers} layer "
@@ -365,7 +367,7 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
         act = per_proc_tokens * size.hidden * act_width * 34 * size.layers
         act_text = (f"activations {per_proc_tokens} tokens x {size.hidden} x {act_width} B x 34 x {size.layers} "
                     f"layers = {gb(act)}")
-    logit_b, logit_t = logits_bytes(max(1, batch // gpus), seq, size.vocab, 3)  # fp32 logits, their log-softmax, grad
+    logit_b, logit_t = logits_bytes(max(1, batch // procs), seq, size.vocab, 3)  # fp32 logits, their log-softmax, grad
     state = trainable * FULL_FT + frozen * MASTER
     state_text = (f"{trained_text} x {FULL_FT} B (fp32 weights, grads, Adam)"
                   + (f" + {num(frozen)} frozen x {MASTER} B" if frozen else "") + f" = {gb(state)}")
@@ -373,10 +375,12 @@ def train_estimate(config: dict, model: str, train: dict, settings: dict, early_
     rt = _runtime_mb(config)
     fp32_all = size.params * MASTER
     if device == "cpu":
-        host.add(state, state_text).add(act, act_text).add(logit_b, logit_t)
-        host.add(rt[0] * 1, rt[1])
+        each = state + act + logit_b
+        host.add(procs * each, f"{procs} process(es) x ({state_text} + {act_text} + {logit_t})"
+                 if procs > 1 else f"{state_text} + {act_text} + {logit_t}")
+        host.add(rt[0] * (procs + starters), f"{procs + starters} process(es) x {rt[1]}")
     else:
-        host.add(rt[0] * gpus, f"{gpus} process(es) x {rt[1]}")
+        host.add(rt[0] * (gpus + starters), f"{gpus + starters} process(es) x {rt[1]}")
         # the main process reads the fp32 weights (FSDP: before sharding them); under FSDP the export gathers them
         host.add(fp32_all, f"{num(size.params)} params x {MASTER} B fp32 in the main process (read at the start, "
                            f"gathered again for the export) = {gb(fp32_all)}")
