@@ -250,8 +250,7 @@ def eval_tokens():
 
 def test_greedy_rows_do_not_sample(looping_model_dir, tmp_path, generate_spy, eval_tokens):
     """The comparison's 'original greedy' row: generate() gets do_sample=False, and the ids equal a greedy
-    decoder written here. Mutation caught: generation.py's `do_sample=do_sample` -> `do_sample=True`;
-    `kwargs.update(top_p=None, ...)` removed is harmless, so not a mutation here."""
+    decoder written here. Mutation caught: generation.py's `do_sample=do_sample` -> `do_sample=True`."""
     from hyperfit.modeling import load_model
 
     config = default_config()
@@ -591,6 +590,29 @@ def test_validation_loss_that_only_rises_keeps_the_initial_weights(tiny_model_di
     final = AutoModelForCausalLM.from_pretrained(tmp_path / "full").state_dict()
     assert all(torch.equal(best[k], v) for k, v in initial.items())
     assert not all(torch.equal(final[k], v) for k, v in initial.items())
+
+
+def test_validation_loss_is_the_token_pooled_mean_nll(tiny_model_dir):
+    """training.monitor (Figure 2's history and the early-stopping criterion): val_loss is the mean negative
+    log-likelihood over all predicted tokens of the validation texts, pooled, and val_ppl its exp; the oracle is
+    transformers' own loss (labels = inputs) of each text alone, weighted by its predicted tokens. Texts of
+    different lengths, so a per-text mean differs. Mutation caught: `val_loss = sum(nll) / n` -> `/ len(s)`
+    (the mean over texts of summed NLL), which the early-stopping tests cannot see (it rescales every epoch)."""
+    from hyperfit.modeling import load_model
+    from hyperfit.training import monitor
+
+    model = load_model(str(tiny_model_dir))
+    settings = dict(eval_batch_size=2, monitor_new_tokens=0, ttr_window=4)
+    got = monitor(model, [[5, 6, 7, 8]], ITEMS, settings, 0, train_loss=1.5)
+    total = tokens = 0
+    with torch.no_grad():
+        for it in ITEMS:
+            ids = torch.tensor([it["context"] + it["reference"]])
+            total += float(model(ids, labels=ids).loss) * (ids.shape[1] - 1)
+            tokens += ids.shape[1] - 1
+    assert got["val_loss"] == pytest.approx(total / tokens, rel=1e-5)
+    assert got["val_ppl"] == pytest.approx(math.exp(total / tokens), rel=1e-5)
+    assert got["train_loss"] == 1.5
 
 
 # ------------------------------------------------------------------------------------------ leakage
