@@ -202,20 +202,20 @@ def test_one_document_keeps_only_the_words_apart_where_the_config_allows_it():
         sel = select_all(corpora_, user_plan(separate_documents=mode))
         held_out_guarantees(corpora_["fic"], sel, user_plan())
         assert sel["separation"] == {"fic": "spans"}
-    with pytest.raises(UserError, match=r"data.separate_documents is true, but domain 'fic' cannot give its held-out "
-                                        r"texts from documents without training windows: it has 1 document \(3000 "
-                                        r"words, the longest 3000\), and 10 evaluation texts and 6 validation texts of "
-                                        r"40 words and 16 training windows of 40 words need separate documents .*: set "
-                                        r"data.separate_documents: auto \(or false\) .*, give held-out files as "
-                                        r"corpora.fic.eval_paths, or lower data.contexts_per_domain, "
-                                        r"data.validation_texts or data.num_samples"):
+    with pytest.raises(UserError, match=r"^data.separate_documents is true, but domain 'fic' has too few documents to "
+                                        r"keep its held-out texts out of the training windows' documents: each side "
+                                        r"needs documents of its own \(10 evaluation texts 400 words, 6 validation "
+                                        r"texts 240 words, 16 training windows 640 words: 3 documents at least\), and "
+                                        r"it has 1 document of 3000 words \(3000\): set data.separate_documents: auto "
+                                        r"\(or false\) .*, give held-out files as corpora.fic.eval_paths, or lower "
+                                        r"data.contexts_per_domain, data.validation_texts or data.num_samples$"):
         select_all(corpora_, user_plan(separate_documents=True))
 
 
 def test_two_documents_are_too_few_for_three_roles():
     corpora_ = few_long_documents(n=2)
     assert select_all(corpora_, user_plan())["separation"] == {"fic": "spans"}
-    with pytest.raises(UserError, match=r"it has 2 documents \(6000 words, the longest 3000\)"):
+    with pytest.raises(UserError, match=r"and it has 2 documents of 6000 words \(3000, 3000\)"):
         select_all(corpora_, user_plan(separate_documents=True))
 
 

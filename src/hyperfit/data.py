@@ -107,12 +107,6 @@ class Roles:
         self.text_words = plan["eval_words"]
         self.train_words = plan["pool_words"].get(domain, 0)
 
-    def describe(self) -> str:
-        parts = [f"{self.eval} evaluation texts"] if self.eval else []
-        parts += [f"{self.validation} validation texts"] if self.validation else []
-        held = " and ".join(parts) + f" of {self.text_words} words"
-        return f"{held} and {self.train} training windows of {self.train_words} words"
-
 
 def reserve_documents(corpus: list[dict], roles: Roles, eval_order: list[str], seed: int) -> dict | None:
     """Which documents give the evaluation texts (the first k_E of `eval_order`, the order the evaluation draw
@@ -161,15 +155,20 @@ def reserve_documents(corpus: list[dict], roles: Roles, eval_order: list[str], s
 
 
 def _unseparable(corpus: list[dict], roles: Roles) -> str:
-    """Why a domain's texts cannot come from documents of their own, and the fixes (one line)."""
-    words = _word_counts(corpus)
-    return (f"data.separate_documents is true, but domain {roles.domain!r} cannot give its held-out texts from "
-            f"documents without training windows: it has {_plural(len(corpus), 'document')} "
-            f"({sum(words.values())} words, the longest {max(words.values(), default=0)}), and {roles.describe()} "
-            "need separate documents for the evaluation texts, the validation texts and the training windows, each "
-            "holding its share: set data.separate_documents: auto (or false) to keep only their words apart, give "
-            f"held-out files as corpora.{roles.domain}.eval_paths, or lower data.contexts_per_domain, "
-            "data.validation_texts or data.num_samples")
+    """Why a domain's held-out texts cannot come from documents of their own: what each side needs (words, and
+    at least one document each) against the documents and words there are, and the fixes (one line)."""
+    words = sorted(_word_counts(corpus).values(), reverse=True)
+    sides = [(f"{roles.eval} evaluation texts", roles.eval * roles.text_words)] if roles.eval else []
+    sides += [(f"{roles.validation} validation texts", roles.validation * roles.text_words)] if roles.validation else []
+    sides += [(f"{roles.train} training windows", roles.train * roles.train_words)]
+    needs = ", ".join(f"{what} {n} words" for what, n in sides)
+    shown = ", ".join(map(str, words[:5])) + (", ..." if len(words) > 5 else "")
+    return (f"data.separate_documents is true, but domain {roles.domain!r} has too few documents to keep its held-out "
+            f"texts out of the training windows' documents: each side needs documents of its own ({needs}: "
+            f"{len(sides)} documents at least), and it has {_plural(len(words), 'document')} of {sum(words)} words "
+            f"({shown}): set data.separate_documents: auto (or false) to keep only their words apart, give held-out "
+            f"files as corpora.{roles.domain}.eval_paths, or lower data.contexts_per_domain, data.validation_texts "
+            "or data.num_samples")
 
 
 def _draw_eval(corpus: list[dict], domain: str, count: int, words: int, rng: random.Random, avoid_spans: dict,
