@@ -324,8 +324,11 @@ def test_claims_table_in_order_and_its_outputs(tmp_path):
     assert f"Verdicts: {counts[HOLDS]} holds, {counts[FAILS]} does not hold, {counts[INCONCLUSIVE]} inconclusive" in md
     assert "Verdict rule" in md and "## Scale of this run" in md
     page = C.page_table(table)
-    assert page.loc[0, "this run [95% interval]"] == "0.05 (no interval)"
-    assert page.loc[4, "this run [95% interval]"] == "not measured"
+    assert list(page.columns) == ["claim", "paper", "this run [95% interval]", "verdict"]
+    assert page.loc[0, "this run [95% interval]"] == "final training loss (nats): 0.05 (no interval); claimed < 0.1"
+    assert page.loc[4, "this run [95% interval]"].endswith(": not measured; claimed > 0")
+    assert page.loc[4, "verdict"] == f"inconclusive (needs {C.HUMAN_NEEDS})"
+    assert page.loc[2, "paper"] == "greedy TTR 0.24 -> ~0.65 (TinyLlama, Figure 2) (paper, Figure 2 (and Table 1))"
     from hyperfit.plots import save
 
     save(C.claims_figure(table), tmp_path / "claims.png")

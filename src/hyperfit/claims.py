@@ -446,11 +446,15 @@ def estimate_cell(row) -> str:
 
 
 def page_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The claims table as the report's first page shows it: one short row per claim."""
-    return pd.DataFrame({"claim": table["claim"], "source": table["source"], "paper": table["paper"],
-                         "measure": table["measure"], "this run [95% interval]": [estimate_cell(r) for _, r in table.iterrows()],
-                         "claimed": table["region"], "verdict": table["verdict"],
-                         "needs": table["needs"]})
+    """The claims table as the report's first page shows it: four narrow columns per claim (the page is narrow)."""
+    several = table["model"].nunique() > 1
+    return pd.DataFrame({
+        "claim": [f"{r['claim']} ({r['model']})" if several else r["claim"] for _, r in table.iterrows()],
+        "paper": [f"{r['paper']} ({r['source']})" for _, r in table.iterrows()],
+        "this run [95% interval]": [f"{r['measure']}: {estimate_cell(r)}; claimed {r['region']}"
+                                    for _, r in table.iterrows()],
+        "verdict": [f"{r['verdict']} (needs {r['needs']})" if r["needs"] else r["verdict"]
+                    for _, r in table.iterrows()]})
 
 
 def scale_table(config: dict, parameters: dict[str, int], windows: dict[str, int], updates: dict[str, int]) -> pd.DataFrame:
