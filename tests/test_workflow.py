@@ -99,7 +99,8 @@ def test_dry_run_paper():
     # scores: 4 models x 2 variants, TinyLlama's early-stopped weights, 3 shuffle models, wiki, news, 2 LoRA
     assert counts["score_texts"] == 8 + 1 + 3 + 2 + 2
     assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4  # gpt2-large features, per model
-    assert sum(counts.values()) == 264 + 2
+    assert counts["lock_revisions"] == 1  # every hub commit recorded in results/revisions.lock.yaml
+    assert sum(counts.values()) == 264 + 2 + 1  # + make_claims, plot_claims; + lock_revisions
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:
