@@ -293,4 +293,4 @@ def test_lmeval_jobs_ask_for_the_models_inference_gpus():
 
     jobs = dry_run_resources("lmeval_all", "--configfile", "config/paper.yaml")
     got = jobs[("evaluate_lmeval", "model=llama-3.1-70b, setting=hyperfitted, suite=mmlu")]
-    assert got["gpu"] == "2"  # Llama 3.1 70B: 141 GB of bf16 weights over 2 x 80 GB
+    assert got["gpu"] == "4"  # Llama 3.1 70B evaluated in fp32 (hyperfit.export_dtype): 282 GB of weights over 4 x 80 GB
