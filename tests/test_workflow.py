@@ -387,6 +387,40 @@ def check_golden_values(work: Path) -> None:
     assert t3.loc[("original", "all"), "tokens"] == 207
     table1 = pd.read_csv(work / "results/tables/table1.tsv", sep="\t").set_index("method")
     assert table1.loc["original greedy", "ttr"] == pytest.approx(0.0625)  # the random model repeats one token
+    # after training: the last epoch's loss, the hyperfitted model's greedy TTR (11 types in 144 tokens) and entropy
+    assert history["train_loss"].iloc[-1] == pytest.approx(5.84468, rel=1e-3)
+    assert table1.loc["hyperfitted greedy", "ttr"] == pytest.approx(11 / 144)
+    assert t3.loc[("hyperfitted", "all"), "entropy"] == pytest.approx(6.22789, rel=1e-3)
+    check_bleu_by_nltk(work, "results/eval/tiny/hyperfitted/model/greedy-16")
+
+
+def check_bleu_by_nltk(work: Path, generation: str) -> None:
+    """Self-BLEU and Dataset BLEU of one generation file recomputed by nltk straight from its .jsonl: each text
+    against the file's other texts, and against every span of its own length (in words) of every training
+    window of the run (decoded from the token ids with the model's tokenizer); per text and Table 2's means."""
+    from nltk.translate.bleu_score import SmoothingFunction, sentence_bleu
+    from transformers import AutoTokenizer
+
+    from hyperfit.data import setting_windows
+
+    smooth = SmoothingFunction().method1
+    records = [json.loads(line) for line in (work / f"{generation}.jsonl").read_text().splitlines()]
+    texts = [r["text"].split() for r in records]
+    run = json.loads((work / "results/train/tiny/hyperfitted/run.json").read_text())
+    tokens = json.loads((work / "results/data/tiny/tokens.json").read_text())
+    tok = AutoTokenizer.from_pretrained(yaml.safe_load((work.parent / "tiny.yaml").read_text())["models"]["tiny"]["path"])
+    windows = [tok.decode(ids, skip_special_tokens=True).split() for ids in setting_windows(tokens, run["setting"])]
+    self_bleu = [sentence_bleu([t for j, t in enumerate(texts) if j != i], hyp, smoothing_function=smooth)
+                 for i, hyp in enumerate(texts)]
+    dataset_bleu = [max(sentence_bleu([w[s:s + len(hyp)]], hyp, smoothing_function=smooth)
+                        for w in windows for s in range(max(1, len(w) - len(hyp) + 1))) for hyp in texts]
+    per_text = pd.read_csv(work / f"{generation}.tsv", sep="\t")
+    assert per_text["self_bleu"].tolist() == pytest.approx(self_bleu, abs=1e-9)
+    assert per_text["dataset_bleu"].tolist() == pytest.approx(dataset_bleu, abs=1e-9)
+    table2 = pd.read_csv(work / "results/tables/table2.tsv", sep="\t").set_index(["variant", "decoding"])
+    row = table2.loc[("hyperfitted", "greedy")]
+    assert row["self_bleu"] == pytest.approx(sum(self_bleu) / len(self_bleu), abs=1e-6)
+    assert row["dataset_bleu"] == pytest.approx(sum(dataset_bleu) / len(dataset_bleu), abs=1e-6)
 
 
 def check_trained_differs_from_original(work: Path) -> None:
