@@ -53,6 +53,11 @@ def write_image_dataset(folder, seed: int = 0) -> None:
 def test_paper_image_branch_runs_with_a_filled_model_folder(tmp_path, offline):
     work = tmp_path / "work"
     clusters = fill_imagegpt(work / "resources/models/imagegpt-large")
+    # and its source record, as the download job leaves beside the folder (the commit it resolved to)
+    from hyperfit.assets import source_record
+
+    record = source_record("image.model", "model", "openai/imagegpt-large", None, "0" * 40)
+    (work / "resources/models/imagegpt-large.source.json").write_text(json.dumps(record))
     write_image_dataset(tmp_path / "cifar")
     cfg = yaml.safe_load(PAPER.read_text())
     image = cfg["image"]
