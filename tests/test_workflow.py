@@ -262,7 +262,7 @@ def test_tiny_workflow_end_to_end(tiny_run):
         assert_figure(work / "results/figures" / fig)
     check_sweep_outputs(work, res.stderr)
     check_trained_differs_from_original(work)
-    check_golden_values(work)
+    check_golden_values(work, cfg)
 
     # One figure rebuilds alone, by its target name.
     for fig in ("figure2.pdf", "figure2.png"):
@@ -370,7 +370,7 @@ def test_report_of_the_tiny_run_in_a_browser(tiny_run):
     assert not errors, errors
 
 
-def check_golden_values(work: Path) -> None:
+def check_golden_values(work: Path, cfg: Path) -> None:
     """Small golden values of the tiny run, measured once (a change of selection, tokenization, training or
     scoring shows here). Spans are exact; losses and entropies allow 1e-3 relative for other CPUs' float order."""
     passages = json.loads((work / "results/data/passages.json").read_text())
@@ -391,10 +391,10 @@ def check_golden_values(work: Path) -> None:
     assert history["train_loss"].iloc[-1] == pytest.approx(5.84468, rel=1e-3)
     assert table1.loc["hyperfitted greedy", "ttr"] == pytest.approx(11 / 144)
     assert t3.loc[("hyperfitted", "all"), "entropy"] == pytest.approx(6.22789, rel=1e-3)
-    check_bleu_by_nltk(work, "results/eval/tiny/hyperfitted/model/greedy-16")
+    check_bleu_by_nltk(work, cfg, "results/eval/tiny/hyperfitted/model/greedy-16")
 
 
-def check_bleu_by_nltk(work: Path, generation: str) -> None:
+def check_bleu_by_nltk(work: Path, cfg: Path, generation: str) -> None:
     """Self-BLEU and Dataset BLEU of one generation file recomputed by nltk straight from its .jsonl: each text
     against the file's other texts, and against every span of its own length (in words) of every training
     window of the run (decoded from the token ids with the model's tokenizer); per text and Table 2's means."""
@@ -408,7 +408,7 @@ def check_bleu_by_nltk(work: Path, generation: str) -> None:
     texts = [r["text"].split() for r in records]
     run = json.loads((work / "results/train/tiny/hyperfitted/run.json").read_text())
     tokens = json.loads((work / "results/data/tiny/tokens.json").read_text())
-    tok = AutoTokenizer.from_pretrained(yaml.safe_load((work.parent / "tiny.yaml").read_text())["models"]["tiny"]["path"])
+    tok = AutoTokenizer.from_pretrained(yaml.safe_load(Path(cfg).read_text())["models"]["tiny"]["path"])
     windows = [tok.decode(ids, skip_special_tokens=True).split() for ids in setting_windows(tokens, run["setting"])]
     self_bleu = [sentence_bleu([t for j, t in enumerate(texts) if j != i], hyp, smoothing_function=smooth)
                  for i, hyp in enumerate(texts)]
