@@ -434,10 +434,11 @@ def preference_notes(raters: int, ratings_per_pair: int, iterations: int) -> str
         "- preferred / equal / preferred_or_equal: percent of all ratings of the pairs in the row that prefer "
         "the model's continuation, judge the two equal, or either (the paper's number); domain 'all' pools "
         "every domain's ratings.",
-        f"- *_lo, *_hi: 95% percentile interval from {iterations} bootstrap resamples of the pairs (each pair "
-        "with all its ratings).",
+        f"- [low, high] (the .tsv's *_lo, *_hi): 95% percentile interval from {iterations} bootstrap resamples of "
+        "the pairs (each pair with all its ratings).",
         "- kappa: Fleiss' kappa over the three outcomes (model, reference, equal) of the pairs in the row; "
         f"'{UNDEFINED}' when all ratings fall in one outcome (chance agreement 1).",
-        f"- '{NOT_COLLECTED}': no rater files have been ingested (config human.annotations).",
+        f"- '{NOT_COLLECTED}': no rater files have been ingested (config human.annotations); the Markdown view then "
+        "leaves those columns out.",
         "",
     ])

@@ -102,11 +102,14 @@ def write_table(df, path: str | os.PathLike, exact: bool = False) -> None:
             df.to_csv(tmp, sep="\t", index=False, float_format=None if exact else "%.6g")
 
 
-def write_markdown(path: str | os.PathLike, df, notes: str = "", digits: int = 4) -> None:
-    """A table as Markdown (numbers rounded to `digits`) with its notes below, atomically."""
+def write_markdown(path: str | os.PathLike, df, notes: str = "", **view) -> None:
+    """A result table's people's view as Markdown with its notes below, atomically (hyperfit.readable: each
+    estimate and its interval in one cell, numbers rounded alike, p-values only beside the paired difference they
+    test, columns with nothing to show left out and named). The table's .tsv (write_table) keeps every column."""
+    from .readable import readable_markdown
+
     with atomic_path(path) as tmp:
-        Path(tmp).write_text(df.round(digits).to_markdown(index=False) + ("\n\n" + notes if notes else "") + "\n",
-                             encoding="utf-8")
+        Path(tmp).write_text(readable_markdown(df, notes, **view), encoding="utf-8")
 
 
 @contextmanager

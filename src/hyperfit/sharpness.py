@@ -125,11 +125,12 @@ def table3_notes() -> str:
         "true next token).",
         "- Token-pooled: sums over all predictions of the texts in the row divided by their number (tokens); "
         f"domain '{ALL_DOMAINS}' pools every domain.",
-        "- *_ci_low, *_ci_high: 95% percentile bootstrap interval over the texts of the row (2,000 resamples, "
-        "whole texts resampled, tokens pooled again; scipy.stats.bootstrap, seeded).",
+        "- entropy, top1, ppl [low, high] (the .tsv's *_ci_low, *_ci_high): 95% percentile bootstrap interval over "
+        "the texts of the row (2,000 resamples, whole texts resampled, tokens pooled again; scipy.stats.bootstrap, "
+        "seeded).",
         "- entropy_diff: for a hyperfitted row, the mean over the same texts of each text's mean entropy minus the "
-        "original model's; entropy_diff_ci_*: paired bootstrap interval; entropy_diff_p: two-sided paired "
-        "permutation test (10,000 permutations).",
+        "original model's [paired bootstrap interval; .tsv: entropy_diff_ci_*]; entropy_diff_p: two-sided paired "
+        "permutation test of no difference (10,000 permutations).",
         "",
     ])
 

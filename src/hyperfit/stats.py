@@ -35,13 +35,6 @@ def agreement_rows(preds: dict[str, Sequence[Sequence[int]]]) -> list[dict]:
     return [{"a": a, "b": b, "agreement": top1_agreement(pa, pb)} for a, pa in preds.items() for b, pb in preds.items()]
 
 
-def format_ci(row: dict, digits: int = 3) -> str:
-    """'0.512 [0.498, 0.526]' or '0.512' for one seed."""
-    if math.isnan(row["ci_low"]):
-        return f"{row['mean']:.{digits}f}"
-    return f"{row['mean']:.{digits}f} [{row['ci_low']:.{digits}f}, {row['ci_high']:.{digits}f}]"
-
-
 # ------------------------------------------------------------------------------------------ over texts
 BOOTSTRAP_RESAMPLES = 2000
 PERMUTATIONS = 10000

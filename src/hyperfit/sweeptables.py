@@ -7,7 +7,7 @@ import pandas as pd
 
 from .metrics import ttr
 from .overlap import REP_ORDERS
-from .stats import agreement_rows, format_ci, mean_ci
+from .stats import agreement_rows, mean_ci
 from .tables import NOT_COLLECTED
 from .temperature import pooled_entropy
 
@@ -24,12 +24,6 @@ def summarize(df: pd.DataFrame, keys: list[str], values: list[str]) -> pd.DataFr
         row["seeds"] = len(part)
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def with_ci(table: pd.DataFrame, col: str, digits: int = 3) -> list[str]:
-    """Markdown cells 'mean [low, high]' of a summarized column."""
-    return [format_ci({"mean": r[col], "ci_low": r[f"{col}_ci_low"], "ci_high": r[f"{col}_ci_high"]}, digits)
-            for _, r in table.iterrows()]
 
 
 def text_ttr(records: list[dict], window: int) -> float:
@@ -51,12 +45,19 @@ def shuffle_table(runs: list[dict], argmax: dict[str, list], original: dict[str,
 
 
 def shuffle_markdown(summary: pd.DataFrame) -> str:
+    """Per model, the agreement matrix (rows a, columns b): cells "mean [95% interval]" written as every table's
+    Markdown writes them (hyperfit.readable)."""
+    from .readable import View, column_format, interval_cell, view_markdown
+
     parts = []
     for model, part in summary.groupby("model", sort=False):
         labels = list(dict.fromkeys(part["a"]))
-        cells = dict(zip(zip(part["a"], part["b"]), with_ci(part, "agreement")))
+        fmt = column_format(part["agreement"], bounds=[*part["agreement_ci_low"], *part["agreement_ci_high"]])
+        cells = {(r["a"], r["b"]): interval_cell(r["agreement"], r["agreement_ci_low"], r["agreement_ci_high"], fmt)
+                 for _, r in part.iterrows()}
         matrix = pd.DataFrame([[cells[(a, b)] for b in labels] for a in labels], index=labels, columns=labels)
-        parts.append(f"### {model} (seeds: {int(part['seeds'].iloc[0])})\n\n" + matrix.to_markdown())
+        parts.append(f"### {model} (seeds: {int(part['seeds'].iloc[0])})\n\n"
+                     + view_markdown(View(matrix, ["right"] * len(labels)), index=True))
     return "\n\n".join(parts)
 
 
@@ -175,49 +176,40 @@ COMPARISON_VALUES = ["ttr", "rep2", "rep3", "rep4", "entropy", "ppl", "overlap_m
                      "temperature", "early_stop_epoch", "top1_agreement", "trainable_parameters", "mauve"]
 
 
-def difference_cells(table: pd.DataFrame, name: str) -> list[str]:
-    """Markdown cells 'diff [low, high] p=...' of paired-difference columns (empty where none)."""
-    return ["" if math.isnan(d) else f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}] p={p:.3g}"
-            for d, lo, hi, p in zip(table[name], table[f"{name}_ci_low"], table[f"{name}_ci_high"], table[f"{name}_p"])]
+COMPARISON_NOTES = """Notes:
+
+- Each cell: mean over training seeds [95% t-interval]; one seed gives the value alone. The original model's own
+  rows do not depend on a training seed.
+- ttr: type-token ratio of the last generated tokens (metrics.ttr_window); rep2/rep4: share of repeated word
+  2-/4-grams (SimCTG's rep-n; rep3 is in the .tsv).
+- entropy, ppl: the model's mean next-token entropy (nats) and perplexity on the evaluation texts (context +
+  reference); for the temperature row, of softmax(logits / T) at the matched T.
+- overlap_mean: mean longest token run shared with that model's training windows; overlap_share_gt: share of
+  texts sharing more than {threshold} tokens (the original model never saw them: its rows measure chance overlap).
+- early_stop_epoch: the epoch of lowest validation loss (on data.validation_texts held-out texts of the training
+  domain, none of them a training window or an evaluation text), whose weights the early-stopped row uses; 0 is
+  the model before training.
+- mauve: MAUVE against the human continuations of the same contexts (see Table 1's notes for the featurizer).
+- trainable_parameters: parameters the row's training updated (all of them for a full fine-tune; the adapters
+  alone for LoRA, followup.lora); empty for the original model.
+- top1_agreement: share of evaluation-text positions (teacher-forced) where the row's model and the original
+  model predict the same most probable next token (1 for the original model's own rows).
+- ttr_text (95% interval): 95% bootstrap interval of the TTR over the evaluation texts (each text's value first
+  averaged over the seeds; .tsv: ttr_text_ci_*); ttr_diff: mean paired difference from original greedy of the
+  same model on the same texts [paired bootstrap interval]; ttr_diff_p: two-sided paired permutation test of no
+  difference (10,000 permutations)."""
 
 
 def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
-    show = pd.DataFrame({"model": table["model"], "method": table["method"], "seeds": table["seeds"]})
-    for col in ["ttr", "rep2", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt", "mauve"]:
-        show[col] = with_ci(table, col, 2 if col in ("ppl", "overlap_mean") else 3)
-    show["temperature"] = [f"{t:.3f}" if not math.isnan(t) else "" for t in table["temperature"]]
-    show["early_stop_epoch"] = [f"{e:g}" if not math.isnan(e) else "" for e in table["early_stop_epoch"]]
-    show["top1_agreement"] = [f"{a:.3f}" for a in table["top1_agreement"]]
-    show["trainable_parameters"] = [f"{p:,.0f}" if not math.isnan(p) else "" for p in table["trainable_parameters"]]
-    if "ttr_diff" in table:
-        show["ttr_texts_95%"] = [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in zip(table["ttr_text_ci_low"],
-                                                                           table["ttr_text_ci_high"])]
-        show["ttr_vs_original_greedy"] = difference_cells(table, "ttr_diff")
-    notes = "\n".join([
-        "Notes:", "",
-        "- Each cell: mean over training seeds [95% t-interval]; one seed gives the value alone. The original "
-        "model's own rows do not depend on a training seed.",
-        "- ttr: type-token ratio of the last generated tokens (metrics.ttr_window); rep2/rep4: share of repeated "
-        "word 2-/4-grams (SimCTG's rep-n).",
-        "- entropy, ppl: the model's mean next-token entropy (nats) and perplexity on the evaluation texts "
-        "(context + reference); for the temperature row, of softmax(logits / T) at the matched T.",
-        f"- overlap_mean: mean longest token run shared with that model's training windows; overlap_share_gt: "
-        f"share of texts sharing more than {threshold} tokens (the original model never saw them: its rows "
-        "measure chance overlap).",
-        "- early_stop_epoch: the epoch of lowest validation loss (on data.validation_texts held-out texts of the "
-        "training domain, none of them a training window or an evaluation text), whose weights the "
-        "early-stopped row uses; 0 is the model before training.",
-        "- mauve: MAUVE against the human continuations of the same contexts (see Table 1's notes for the "
-        "featurizer).",
-        "- trainable_parameters: parameters the row's training updated (all of them for a full fine-tune; the "
-        "adapters alone for LoRA, followup.lora); empty for the original model.",
-        "- top1_agreement: share of evaluation-text positions (teacher-forced) where the row's model and the "
-        "original model predict the same most probable next token (1 for the original model's own rows).",
-        "- ttr_texts_95%: 95% bootstrap interval of the TTR over the evaluation texts (each text's value first "
-        "averaged over the seeds); ttr_vs_original_greedy: mean paired difference from original greedy on the "
-        "same texts, its paired bootstrap interval, and the two-sided paired permutation test's p-value.",
-    ])
-    return show.to_markdown(index=False) + "\n\n" + notes
+    """The comparison's people's view (hyperfit.readable) with its notes: seeds beside the method; rep3, the
+    (constant) interval of trainable_parameters and ttr_vs (always original greedy) left to the .tsv."""
+    from .readable import readable_markdown
+
+    hidden = ["rep3", "rep3_ci_low", "rep3_ci_high", "trainable_parameters_ci_low", "trainable_parameters_ci_high",
+              "ttr_vs"]
+    first = ["model", "method", "seeds"]
+    show = table[[*first, *(c for c in table.columns if c not in first and c not in hidden)]]
+    return readable_markdown(show, COMPARISON_NOTES.format(threshold=threshold)).rstrip("\n")
 
 
 def table4_human(preference: pd.DataFrame, spec: dict) -> dict[tuple[str, str], dict]:
@@ -232,6 +224,25 @@ def table4_human(preference: pd.DataFrame, spec: dict) -> dict[tuple[str, str], 
                 part = part[(part["decoding"] == spec["decoding"]) & (part["length"].astype(int) == int(spec["length"]))]
                 out[(model, train_data)] = {f"human_{d}": x for d, x in zip(part["domain"], part["preferred_or_equal"])}
     return out
+
+
+def table4_notes(window: int) -> str:
+    """How every column of Table 4 is defined (written under the table)."""
+    return "\n".join([
+        "Notes:", "",
+        f"- ttr_<domain>: mean greedy TTR (last {window} generated tokens) on that evaluation domain; ttr_average: "
+        "their mean (the paper averages its human scores the same way).",
+        "- ppl_<domain>: perplexity on that domain's evaluation texts (context + reference).",
+        "- Hyperfitted rows: the sweeps' base setting (sweeps.base) trained on each domain; mean over seeds [95% "
+        "t-interval over the seeds].",
+        "- human_<domain>, human_all: the paper's human success ratio, % of ratings preferring the model's "
+        "continuation or judging it equal to the human one (the study kit, human.table4: first seed, greedy, "
+        f"longest generation length); '{NOT_COLLECTED}' until rated.",
+        "- ttr_all (95% interval): 95% bootstrap interval over all evaluation texts of the TTR (each text's value "
+        "averaged over seeds; .tsv: ttr_all_ci_*); ttr_diff: mean paired difference from the original model on the "
+        "same texts [paired bootstrap interval]; ttr_diff_p: two-sided paired permutation test of no difference "
+        "(10,000 permutations).",
+    ])
 
 
 def per_text_ttr(records: list[dict], window: int) -> "pd.Series":

@@ -83,17 +83,20 @@ def table1_notes(ttr_window: int) -> str:
         f"- ttr: type-token ratio of the last {ttr_window} generated token ids, mean over texts (ttr_<domain>: "
         "per evaluation domain; ttr_full: of the whole continuation).",
         f"- {', '.join(HUMAN_COLUMNS)}: % of pairwise comparisons in which raters preferred the continuation to "
-        f"the original one or judged them equal; '{NOT_COLLECTED}' until rater files are supplied.",
-        "- *_ci_low, *_ci_high: 95% percentile bootstrap interval over the evaluation texts (2,000 resamples, "
-        "scipy.stats.bootstrap, seeded); for ppl and entropy whole texts are resampled and tokens pooled again.",
+        f"the original one or judged them equal [95% bootstrap interval over the pairs]; '{NOT_COLLECTED}' until "
+        "rater files are supplied (this view then leaves the human columns out).",
+        "- ttr, ppl, entropy [low, high] (the .tsv's *_ci_low, *_ci_high): 95% percentile bootstrap interval over "
+        "the evaluation texts (2,000 resamples, scipy.stats.bootstrap, seeded); for ppl and entropy whole texts are "
+        "resampled and tokens pooled again.",
         "- mauve: MAUVE (mauve-text, its default settings) of the continuations against the human continuations "
         "of the same contexts cut to the same length, on the features of followup.mauve.featurizer (the final "
         "hidden state at each text's last token, texts cut to followup.mauve.max_tokens tokens); values are "
         "comparable only under one featurizer, and with few texts MAUVE is noisy.",
         "- ttr_vs, ttr_diff: for a trained model's row, the mean over the same texts of its TTR minus that of the "
-        "row named in ttr_vs (the original model with the same decoding; greedy for the blocked decoding); "
-        "ttr_diff_ci_*: paired bootstrap interval of that difference; ttr_diff_p: two-sided paired permutation "
-        "test (each text's two values swapped at random, 10,000 permutations, scipy.stats.permutation_test).",
+        "row named in ttr_vs (the original model with the same decoding; greedy for the blocked decoding) "
+        "[paired bootstrap interval of that difference; .tsv: ttr_diff_ci_*]; ttr_diff_p: two-sided paired "
+        "permutation test of no difference (each text's two values swapped at random, 10,000 permutations, "
+        "scipy.stats.permutation_test).",
         "",
     ])
 

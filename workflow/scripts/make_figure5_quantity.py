@@ -5,8 +5,8 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
-    from hyperfit.runner import atomic_path, read_jsonl, write_table
-    from hyperfit.sweeptables import quantity_table, text_ttr, with_ci
+    from hyperfit.runner import read_jsonl, write_markdown, write_table
+    from hyperfit.sweeptables import quantity_table, text_ttr
 
     window = sm.params.ttr_window
     texts = {r["texts"]: read_jsonl(r["texts"]) for r in sm.params.runs}
@@ -14,14 +14,12 @@ def main(sm):
     original = {r["model"]: text_ttr(read_jsonl(r["texts"]), window) for r in sm.params.original}
     per_seed, summary = quantity_table(list(sm.params.runs), texts, histories, original, window)
     write_table(summary, sm.output.tsv)
-    show = summary[["model", "num_samples", "epochs", "updates", "seeds"]].copy()
-    show["ttr"] = with_ci(summary, "ttr")
-    show["final_train_loss"] = with_ci(summary, "final_train_loss")
-    show["original_ttr"] = summary["original_ttr"].round(3)
-    with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(show.to_markdown(index=False) + f"\n\nMean greedy TTR (last {window} generated tokens) of the "
-                       f"evaluation continuations; every run takes {sm.params.updates} optimizer updates, so fewer "
-                       "windows mean more epochs. Mean over seeds [95% interval].\n", encoding="utf-8")
+    first = ["model", "num_samples", "epochs", "updates", "seeds"]
+    write_markdown(sm.output.md, summary[[*first, *(c for c in summary.columns if c not in first)]],
+                   f"Mean greedy TTR (last {window} generated tokens) of the evaluation continuations; every run "
+                   f"takes {sm.params.updates} optimizer updates, so fewer windows mean more epochs. ttr, "
+                   "final_train_loss: mean over seeds [95% t-interval over the seeds]; original_ttr: the original "
+                   "model's TTR on the same texts.")
     print(per_seed.to_string())
 
 

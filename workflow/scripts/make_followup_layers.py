@@ -12,7 +12,7 @@ def main(sm):
     table = pd.concat([pd.read_csv(p, sep="\t").assign(model=m) for m, p in zip(sm.params.models, sm.input.tables)])
     table = table[["model", *[c for c in table.columns if c != "model"]]]
     write_table(table, sm.output.tsv)
-    write_markdown(sm.output.md, table, LAYERS_NOTES, digits=3)
+    write_markdown(sm.output.md, table, LAYERS_NOTES)
     print(table.to_string())
 
 

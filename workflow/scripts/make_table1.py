@@ -7,7 +7,7 @@ def main(sm):
 
     from hyperfit.data import selection_markdown
     from hyperfit.human import table1_columns
-    from hyperfit.runner import atomic_path, read_json, write_table
+    from hyperfit.runner import read_json, write_markdown, write_table
     from hyperfit.tables import table1, table1_notes, table1_statistics
 
     texts = {(r["model"], r["variant"], r["decoding"], r["length"]): pd.read_csv(r["metrics"], sep="\t")
@@ -20,9 +20,7 @@ def main(sm):
     mauve = {(r.model, r.setting, r.method, int(r.length)): r.mauve for r in mauve.itertuples() if r.weights == "model"}
     table["mauve"] = [mauve[(r.model, r.variant, r.decoding, int(r.length))] for r in table.itertuples()]
     write_table(table, sm.output.tsv)
-    with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table1_notes(window)
-                       + selection_markdown(sm.input.selection), encoding="utf-8")
+    write_markdown(sm.output.md, table, table1_notes(window) + selection_markdown(sm.input.selection))
     print(table.to_string())
 
 

@@ -6,15 +6,13 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.data import selection_markdown
-    from hyperfit.runner import atomic_path, read_json, write_table
+    from hyperfit.runner import read_json, write_markdown, write_table
     from hyperfit.sharpness import table3, table3_notes, table3_statistics
 
     scores = {(r["model"], r["variant"]): pd.DataFrame(read_json(r["scores"])) for r in sm.params.runs}
     table = table3_statistics(table3(scores), scores, sm.params.seed)
     write_table(table, sm.output.tsv)
-    with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(table.round(4).to_markdown(index=False) + "\n\n" + table3_notes()
-                       + selection_markdown(sm.input.selection), encoding="utf-8")
+    write_markdown(sm.output.md, table, table3_notes() + selection_markdown(sm.input.selection))
     print(table.to_string())
 
 

@@ -7,16 +7,14 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.human import ingest, preference_notes, preference_table
-    from hyperfit.runner import atomic_path, write_table
+    from hyperfit.runner import write_markdown, write_table
 
     p = sm.params
     key = pd.read_csv(sm.input.key, sep="\t", dtype={"raters": str})
     ratings = ingest(list(sm.input.annotations), key)
     table = preference_table(key, ratings, p.iterations, p.seed)
     write_table(table, sm.output.tsv)
-    with atomic_path(sm.output.md) as tmp:
-        tmp.write_text(table.round(2).to_markdown(index=False) + "\n\n"
-                       + preference_notes(p.raters, p.ratings_per_pair, p.iterations), encoding="utf-8")
+    write_markdown(sm.output.md, table, preference_notes(p.raters, p.ratings_per_pair, p.iterations))
     print(table.to_string())
 
 
