@@ -1,10 +1,13 @@
 """Hyperfitting loop: loss goes down, history columns, and a killed run resumes bit-identically."""
+import time
+
 import pytest
 import torch
 from hyperfit.errors import UserError
 from hyperfit.modeling import load_model, load_tokenizer
-from hyperfit.training import (HISTORY_COLUMNS, add_lora, check_split, epoch_order, hyperfit, latest_checkpoint,
-                               lora_layers, lora_targets, monitor, plain_copy, shard)
+from hyperfit.training import (HISTORY_COLUMNS, BestWeights, CheckpointTiming, TimeLimitStop, add_lora, check_split,
+                               epoch_order, finish, hyperfit, is_best, latest_checkpoint, lora_layers, lora_targets,
+                               measure, monitor, plain_copy, prepare_run, record, resume, run_epoch, shard)
 
 
 class Killed(Exception):
@@ -245,3 +248,121 @@ def test_monitoring_at_the_ends_only_keeps_every_training_loss(tiny_model_dir, t
     with pytest.raises(ValueError, match="every epoch"):
         hyperfit(load_model(str(tiny_model_dir), for_training=True), tok, train, items,
                  settings(monitor_epochs="ends"), str(tmp_path / "o2"), str(tmp_path / "ck2"), best_dir=str(tmp_path / "b"))
+
+
+# ------------------------------------------------------------------------------------------ hyperfit()'s parts
+def start_run(tiny_model_dir, ckpt_dir, best_dir=None, **kw):
+    """What hyperfit() does before its first epoch, on a fresh tiny model: (run, best weights, history, first epoch)."""
+    tok = load_tokenizer(str(tiny_model_dir))
+    train, items = data(tok)
+    run = prepare_run(load_model(str(tiny_model_dir), for_training=True), tok, train, items, settings(**kw),
+                      str(ckpt_dir), log=lambda *_: None)
+    best = BestWeights(run, None if best_dir is None else str(best_dir))
+    history, first = resume(run, needs_best=best_dir is not None)
+    if not history:
+        record(run, history, measure(run, 0, 0, None), best)
+    return run, best, history, first
+
+
+def weights(run):
+    return {k: v.detach().clone() for k, v in run.plain.state_dict().items()}
+
+
+def same(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def adam_state(run) -> list:
+    """The optimizer's state tensors as (parameter, name, tensor), in a fixed order."""
+    state = run.optimizer.state_dict()["state"]
+    return [(k, name, v) for k, s in sorted(state.items()) for name, v in sorted(s.items())]
+
+
+def test_resume_restores_the_checkpointed_weights_adam_state_and_history(tiny_model_dir, tmp_path):
+    ck = tmp_path / "ck"
+    saved, best, history, first = start_run(tiny_model_dir, ck)
+    assert (history[0]["epoch"], first) == (0, 1)
+    run_epoch(saved, 1, history, best, CheckpointTiming(every=0, deadline=None, checkpoint_seconds=0,
+                                                        export_seconds=0))
+    assert latest_checkpoint(ck).name == "epoch-0001"
+
+    run, _, resumed, first = start_run(tiny_model_dir, ck)
+    assert (resumed, first) == (history, 2)
+    initial = load_model(str(tiny_model_dir)).state_dict()
+    assert same(weights(run), weights(saved)) and not same(weights(run), initial)
+    adam, adam_saved = adam_state(run), adam_state(saved)
+    assert adam and [a[:2] for a in adam] == [a[:2] for a in adam_saved]
+    assert all(torch.equal(a[2], b[2]) for a, b in zip(adam, adam_saved))
+
+    # a checkpoint of other settings, or one without the best weights a run with best_dir needs: a fresh start
+    (ck / "best-model").mkdir()
+    other, _, fresh, first = start_run(tiny_model_dir, ck, lr=1e-3)
+    assert ([r["epoch"] for r in fresh], first) == ([0], 1) and not (ck / "best-model").exists()
+    assert same(weights(other), initial)
+    assert start_run(tiny_model_dir, ck, best_dir=tmp_path / "best")[3] == 1
+
+
+def test_is_best_takes_the_first_of_equal_validation_losses():
+    rows = [{"val_loss": v} for v in (3.0, 2.0, 2.0, 2.5, 1.0)]
+    assert [is_best(rows[:i + 1]) for i in range(len(rows))] == [True, True, False, False, True]
+
+
+def test_a_validation_loss_that_only_rises_keeps_the_initial_weights(tiny_model_dir, tmp_path):
+    ck = tmp_path / "ck"
+    run, best, history, _ = start_run(tiny_model_dir, ck, best_dir=tmp_path / "best")
+    initial = weights(run)
+    history[0]["val_loss"] = 1.0
+    with torch.no_grad():
+        for p in run.plain.parameters():
+            p.add_(1.0)  # in place: the kept copy must not follow the model
+    for loss in (2.0, 3.0):
+        history.append({"val_loss": loss})
+        assert not best.keep_if_best(history)
+    best.keep_beside_checkpoint()  # what a resumed run finds beside the checkpoint
+    best.finish()
+    from transformers import AutoModelForCausalLM
+
+    for folder in (tmp_path / "best", ck / "best-model"):
+        assert same(AutoModelForCausalLM.from_pretrained(folder).state_dict(), initial)
+    assert not same(weights(run), initial)
+    # a resumed run that found no better epoch copies the weights beside the checkpoint
+    resumed = BestWeights(run, str(tmp_path / "best_resumed"))
+    resumed.finish()
+    assert same(AutoModelForCausalLM.from_pretrained(tmp_path / "best_resumed").state_dict(), initial)
+
+
+def test_an_epoch_stops_at_the_deadline_and_resumes_to_the_uninterrupted_result(tiny_model_dir, tmp_path):
+    whole, best, full, _ = start_run(tiny_model_dir, tmp_path / "ck_whole")
+    timing = CheckpointTiming.of(whole, deadline=None)
+    for epoch in range(1, 5):
+        run_epoch(whole, epoch, full, best, timing)
+    assert latest_checkpoint(tmp_path / "ck_whole").name == "epoch-0003"  # none after the last epoch
+
+    ck = tmp_path / "ck"
+    run, best, history, _ = start_run(tiny_model_dir, ck, checkpoint_minutes=60)
+    with pytest.raises(TimeLimitStop, match="stopped after epoch 1 of 4"):
+        run_epoch(run, 1, history, best, CheckpointTiming.of(run, deadline=time.time() + 60))
+    assert [r["epoch"] for r in history] == [0, 1] and latest_checkpoint(ck).name == "epoch-0001"
+    assert (ck / "stopped-for-time-limit.json").exists()
+
+    run, best, history, first = start_run(tiny_model_dir, ck, checkpoint_minutes=60)
+    timing = CheckpointTiming.of(run, deadline=time.time() + 86400)
+    for epoch in range(first, 5):
+        run_epoch(run, epoch, history, best, timing)
+    assert history == full and same(weights(run), weights(whole))
+
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_finish_exports_the_final_weights_and_removes_the_checkpoints_unless_kept(tiny_model_dir, tmp_path, keep):
+    from transformers import AutoModelForCausalLM
+
+    ck = tmp_path / "ck"
+    run, best, history, _ = start_run(tiny_model_dir, ck, keep_checkpoint=keep)
+    run_epoch(run, 1, history, best, CheckpointTiming.of(run, deadline=None))
+    final = weights(run)
+    run.save_dtype = "bfloat16"
+    finish(run, str(tmp_path / "out"), best)
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "out", dtype="auto").state_dict()
+    assert saved.keys() == final.keys() and all(v.dtype == torch.bfloat16 for v in saved.values())
+    assert all(torch.equal(saved[k], v.to(torch.bfloat16)) for k, v in final.items())
+    assert (latest_checkpoint(ck) is not None) == keep

@@ -27,8 +27,9 @@ import shutil
 import time
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import UserError
 from .generation import generate_batched
@@ -249,10 +250,8 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     main process; return the history rows (on every process). `tokenizer` is saved with the model (an
     image processor serves too); pad_id defaults to its pad token.
 
-    With best_dir, the model at the epoch of lowest validation loss (epoch 0 = before training included;
-    the first such epoch on ties) is written there too: the early-stopped baseline of the same run. A single
-    process keeps it as a copy in memory and writes it once, at the end (and beside each checkpoint, so a
-    resumed run still has it); several processes write it beside the checkpoint whenever it improves.
+    With best_dir, the model at the epoch of lowest validation loss is written there too: the early-stopped
+    baseline of the same run (BestWeights).
 
     A checkpoint is written after an epoch when settings['checkpoint_minutes'] (default 0: every epoch)
     have passed since the last one; the final epoch writes none (the model is saved instead).
@@ -262,12 +261,80 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     deadline (Unix time, e.g. a SLURM job's end): after an epoch that leaves too little time for another one, a
     checkpoint and the export (must_stop), the checkpoint is written and TimeLimitStop raised (on every
     process; the main process also writes its message to ckpt_dir/stopped-for-time-limit.json)."""
+    if best_dir is not None and settings.get("monitor_epochs", "all") != "all":
+        raise ValueError("early-stopped weights need the validation loss of every epoch (monitor_epochs: all)")
+    run = prepare_run(model, tokenizer, train, monitor_items, settings, ckpt_dir, log, save_dtype, pad_id, facts,
+                      cpu_offload)
+    best = BestWeights(run, best_dir)
+    history, start_epoch = resume(run, needs_best=best_dir is not None)
+    if not history:
+        record(run, history, measure(run, 0, 0, None), best)
+    per_epoch, epochs, total = schedule(len(train), settings)
+    bar = progress_factory(total=total, initial=min(total, per_epoch * (start_epoch - 1))) \
+        if progress_factory and run.accelerator.is_main_process else None
+    timing = CheckpointTiming.of(run, deadline)
+    try:
+        for epoch in range(start_epoch, epochs + 1):
+            run_epoch(run, epoch, history, best, timing, on_step=(lambda: bar.update(1)) if bar is not None else None)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch)
+    finally:
+        if bar is not None:
+            bar.close()
+    # every process says what it trained on (the job log shows each process's share)
+    seen = sorted(set(run.seen))
+    print(f"training process {run.accelerator.process_index} of {run.accelerator.num_processes}: {len(run.seen)} "
+          f"windows (indices {seen[:8]}{'...' if len(seen) > 8 else ''}) since start epoch {start_epoch}", flush=True)
+    finish(run, out_dir, best)
+    return history
 
+
+SPENT = ("training", "monitoring", "best weights", "checkpoints", "saving")
+
+
+@dataclass
+class Run:
+    """What the parts of one hyperfit() call share: the model and optimizer as accelerate prepared them (sharded
+    under FSDP), the data and settings, where checkpoints go, and the seconds spent on each part."""
+    accelerator: Any
+    model: Any
+    optimizer: Any
+    tokenizer: Any
+    train: list[list[int]]
+    monitor_items: list[dict]
+    settings: dict
+    ckpt_dir: str
+    pad_id: int
+    save_dtype: str | None = None
+    log: Callable[[str], None] = print
+    trained: int = 0  # trainable parameters (with LoRA: the adapters')
+    spent: dict = field(default_factory=lambda: dict.fromkeys(SPENT, 0.0))
+    seen: list[int] = field(default_factory=list)  # the windows this process fed to its model
+    plain: Any = field(init=False)  # the module itself (FSDP shards it in place)
+    fingerprint: str = field(init=False)  # of settings and data: a checkpoint resumes only the run it was written for
+    snapshot_dir: Path = field(init=False)  # the best weights beside the checkpoint
+
+    def __post_init__(self):
+        self.plain = self.accelerator.unwrap_model(self.model)
+        self.fingerprint = fingerprint(self.settings, self.train)
+        self.snapshot_dir = Path(self.ckpt_dir) / "best-model"
+
+    @contextmanager
+    def timed(self, part: str):
+        """Add the seconds the block takes to spent[part]."""
+        started = time.monotonic()
+        yield
+        self.spent[part] += time.monotonic() - started
+
+
+def prepare_run(model, tokenizer, train: list[list[int]], monitor_items: list[dict], settings: dict, ckpt_dir: str,
+                log=print, save_dtype: str | None = None, pad_id: int | None = None, facts: dict | None = None,
+                cpu_offload: bool = False) -> Run:
+    """Set `model` up for training: LoRA adapters and gradient checkpointing where the settings ask, Adam, both
+    prepared by the process's Accelerator. `facts` gets the parameter counts; only the main process logs."""
     accelerator = make_accelerator(settings)
     check_split(len(train), settings["batch_size"], accelerator.num_processes)
     log = log if accelerator.is_main_process else (lambda *_: None)
-    pad_id = tokenizer.pad_token_id if pad_id is None else pad_id
-    fp = fingerprint(settings, train)
     lora = settings.get("lora") or {}
     if lora.get("enabled"):
         model = add_lora(model, lora, settings["seed"])
@@ -282,134 +349,181 @@ def hyperfit(model, tokenizer, train: list[list[int]], monitor_items: list[dict]
     model, optimizer = accelerator.prepare(model, optimizer)
     if cpu_offload and accelerator.num_processes > 1 and fuse_host_adam(optimizer):
         log("Adam steps on the host with the fused kernel (cpu_offload)")
-    plain = accelerator.unwrap_model(model)  # the module itself (FSDP shards it in place)
+    return Run(accelerator, model, optimizer, tokenizer, train, monitor_items, settings, ckpt_dir,
+               tokenizer.pad_token_id if pad_id is None else pad_id, save_dtype, log, sum(p.numel() for p in params))
 
-    history: list[dict] = []
-    start_epoch = 1
-    found = latest_checkpoint(ckpt_dir)
-    best_tmp = Path(ckpt_dir) / "best-model"
+
+def resume(run: Run, needs_best: bool = False) -> tuple[list[dict], int]:
+    """(history so far, first epoch to train) from the newest checkpoint written for the run's settings and data
+    (with `needs_best`: only one with the best weights beside it), its weights and Adam state loaded into the run's
+    model and optimizer; else a fresh start, ([], 1), which drops an earlier run's best weights."""
+    found = latest_checkpoint(run.ckpt_dir)
     if found is not None:
         meta = json.loads((found / "meta.json").read_text())
-        if meta["fingerprint"] == fp and (best_dir is None or best_tmp.is_dir()):
-            load_checkpoint(found, model, optimizer)
-            history, start_epoch = meta["history"], meta["epoch"] + 1
-            log(f"resuming from {found} after epoch {meta['epoch']}")
+        if meta["fingerprint"] == run.fingerprint and (not needs_best or run.snapshot_dir.is_dir()):
+            load_checkpoint(found, run.model, run.optimizer)
+            run.log(f"resuming from {found} after epoch {meta['epoch']}")
+            return meta["history"], meta["epoch"] + 1
+        run.log(f"ignoring {found}: it was written for other settings or data")
+    if run.accelerator.is_main_process:
+        shutil.rmtree(run.snapshot_dir, ignore_errors=True)
+    return [], 1
+
+
+def measure(run: Run, epoch: int, step: int, train_loss: float | None, full: bool = True) -> dict:
+    """The history row of `epoch` (0: before training, its training loss measured here): Figure 2's numbers, or
+    with full=False the training loss alone (monitor_epochs: ends, between the first and the last epoch)."""
+    with run.timed("monitoring"):
+        if full:
+            measured = monitor(run.plain, run.train, run.monitor_items, run.settings, run.pad_id, train_loss)
         else:
-            log(f"ignoring {found}: it was written for other settings or data")
-    if not history and accelerator.is_main_process:
-        shutil.rmtree(best_tmp, ignore_errors=True)  # a fresh start keeps no earlier run's snapshot
+            measured = {**dict.fromkeys(HISTORY_COLUMNS[3:], math.nan), "train_loss": train_loss}
+    return {"epoch": epoch, "step": step, **measured}
 
-    spent = dict.fromkeys(("training", "monitoring", "best weights", "checkpoints", "saving"), 0.0)
-    best = {"state": None, "on_disk": True}  # single process: the best weights' CPU copy, and whether written
 
-    def keep_if_best(row: dict) -> None:
-        """Snapshot the model when `row` (the newest in history) has the lowest validation loss so far."""
-        if best_dir is None or not all(row["val_loss"] < r["val_loss"] for r in history[:-1]):
-            return
-        started = time.monotonic()
-        if accelerator.num_processes == 1:
-            best["state"] = {k: v.detach().to("cpu", copy=True) for k, v in accelerator.get_state_dict(model).items()}
-            best["on_disk"] = False
-        else:
-            export_model(accelerator, model, tokenizer, str(best_tmp), save_dtype, snapshot=True)
-        spent["best weights"] += time.monotonic() - started
+def record(run: Run, history: list[dict], row: dict, best: BestWeights) -> None:
+    """Append `row` to history and log it; keep the weights if they are the best so far."""
+    history.append(row)
+    run.log(json.dumps(row))
+    best.keep_if_best(history)
 
-    def write_best(target: str) -> None:
-        """The in-memory best weights to `target` (a plain model folder)."""
-        started = time.monotonic()
-        export_model(accelerator, model, tokenizer, target, save_dtype, state=best["state"])
-        spent["best weights"] += time.monotonic() - started
 
-    if not history:
+def run_epoch(run: Run, epoch: int, history: list[dict], best: BestWeights, timing: CheckpointTiming,
+              on_step: Callable[[], None] | None = None) -> None:
+    """Epoch `epoch`'s updates and history row; then, unless it is the last epoch, a checkpoint if one is due, and
+    TimeLimitStop (after the checkpoint) if the deadline leaves no room for another epoch."""
+    n = len(run.train)
+    per_epoch, epochs, total = schedule(n, run.settings)
+    done = per_epoch * (epoch - 1)
+    started = time.monotonic()
+    with run.timed("training"):
+        losses = train_epoch(run.accelerator, run.model, run.optimizer, run.train, data_order(n, run.settings, epoch),
+                             run.settings["batch_size"], on_step=on_step, max_updates=total - done, seen=run.seen)
+    full = epoch == epochs or run.settings.get("monitor_epochs", "all") == "all"
+    record(run, history, measure(run, epoch, done + len(losses), sum(losses) / len(losses), full), best)
+    if epoch == epochs:
+        return
+    stop = timing.stop_now(run.accelerator, time.monotonic() - started)
+    if stop or timing.due():
         started = time.monotonic()
-        row = {"epoch": 0, "step": 0, **monitor(plain, train, monitor_items, settings, pad_id, None)}
-        spent["monitoring"] += time.monotonic() - started
-        history.append(row)
-        log(json.dumps(row))
-        keep_if_best(row)
-    n = len(train)
-    per_epoch, epochs, total = schedule(n, settings)
-    every_epoch = settings.get("monitor_epochs", "all") == "all"
-    if best_dir is not None and not every_epoch:
-        raise ValueError("early-stopped weights need the validation loss of every epoch (monitor_epochs: all)")
-    bar = progress_factory(total=total, initial=min(total, per_epoch * (start_epoch - 1))) \
-        if progress_factory and accelerator.is_main_process else None
-    every = 60.0 * float(settings.get("checkpoint_minutes", 0) or 0)
-    last_saved = time.monotonic()
-    seen: list[int] = []
-    trained = sum(p.numel() for p in params)
-    timing = {"checkpoint": trained * 12 / DISK_BYTES_PER_SECOND,  # fp32 weights + 2 Adam moments, until measured
-              "export": sum(p.numel() for p in plain.parameters()) * 4 / DISK_BYTES_PER_SECOND}
-    for epoch in range(start_epoch, epochs + 1):
-        done = per_epoch * (epoch - 1)
-        epoch_started = started = time.monotonic()
-        losses = train_epoch(accelerator, model, optimizer, train, data_order(n, settings, epoch),
-                             settings["batch_size"], on_step=(lambda: bar.update(1)) if bar is not None else None,
-                             max_updates=total - done, seen=seen)
-        train_loss = sum(losses) / len(losses)
-        spent["training"] += time.monotonic() - started
-        started = time.monotonic()
-        if every_epoch or epoch == epochs:
-            measured = monitor(plain, train, monitor_items, settings, pad_id, train_loss)
-        else:  # monitor_epochs: ends (the sweeps): only the training loss between the first and last epoch
-            measured = {key: math.nan for key in HISTORY_COLUMNS[3:]}
-            measured["train_loss"] = train_loss
-        spent["monitoring"] += time.monotonic() - started
-        row = {"epoch": epoch, "step": done + len(losses), **measured}
-        history.append(row)
-        log(json.dumps(row))
-        keep_if_best(row)
-        stop = epoch < epochs and must_stop(deadline, time.monotonic() - epoch_started, timing["checkpoint"],
-                                            timing["export"])
-        if accelerator.num_processes > 1 and deadline is not None:  # every process follows the main one's clock
+        with run.timed("checkpoints"):
+            best.keep_beside_checkpoint()
+            save_checkpoint(run.accelerator, run.model, run.optimizer, run.ckpt_dir, epoch,
+                            {"fingerprint": run.fingerprint, "history": history})
+        timing.last_saved = time.monotonic()
+        timing.checkpoint_seconds = timing.last_saved - started
+    if stop:
+        message = (f"stopped after epoch {epoch} of {epochs}, {(timing.deadline - time.time()) / 60:.0f} min before "
+                   f"this job's time limit (another epoch, a checkpoint and the export would not fit); the checkpoint "
+                   f"in {run.ckpt_dir} resumes it when the job runs again (profiles/slurm: retries resubmits it)")
+        if run.accelerator.is_main_process:
+            (Path(run.ckpt_dir) / "stopped-for-time-limit.json").write_text(json.dumps({"message": message}))
+        run.log(message)
+        raise TimeLimitStop(message)
+
+
+@dataclass
+class CheckpointTiming:
+    """When an epoch ends with a checkpoint: `every` seconds after the last one (0: after every epoch), and when
+    the deadline (Unix time) leaves no room for another epoch, a checkpoint and the export (must_stop)."""
+    every: float
+    deadline: float | None
+    checkpoint_seconds: float  # the last checkpoint's write time; estimated from its size until one is written
+    export_seconds: float
+    last_saved: float = field(default_factory=time.monotonic)
+
+    @classmethod
+    def of(cls, run: Run, deadline: float | None) -> CheckpointTiming:
+        """settings['checkpoint_minutes'], and the write times of a checkpoint (fp32 weights and 2 Adam moments of
+        the trained parameters) and of the export (fp32 weights) at DISK_BYTES_PER_SECOND."""
+        return cls(60.0 * float(run.settings.get("checkpoint_minutes", 0) or 0), deadline,
+                   run.trained * 12 / DISK_BYTES_PER_SECOND,
+                   sum(p.numel() for p in run.plain.parameters()) * 4 / DISK_BYTES_PER_SECOND)
+
+    def stop_now(self, accelerator, epoch_seconds: float) -> bool:
+        """Whether to stop after an epoch that took `epoch_seconds`; every process follows the main one's clock."""
+        stop = must_stop(self.deadline, epoch_seconds, self.checkpoint_seconds, self.export_seconds)
+        if accelerator.num_processes > 1 and self.deadline is not None:
             from accelerate.utils import broadcast_object_list
 
             stop = broadcast_object_list([stop])[0]
-        if epoch < epochs and (stop or time.monotonic() - last_saved >= every):
-            started = time.monotonic()
-            if not best["on_disk"] and accelerator.is_main_process:  # a resumed run needs its best weights
-                write_best(str(best_tmp))
-                best["on_disk"] = True
-            save_checkpoint(accelerator, model, optimizer, ckpt_dir, epoch, {"fingerprint": fp, "history": history})
-            last_saved = time.monotonic()
-            spent["checkpoints"] += last_saved - started
-            timing["checkpoint"] = last_saved - started
-        if stop:
-            message = (f"stopped after epoch {epoch} of {epochs}, {(deadline - time.time()) / 60:.0f} min before this "
-                       f"job's time limit (another epoch, a checkpoint and the export would not fit); the checkpoint in "
-                       f"{ckpt_dir} resumes it when the job runs again (profiles/slurm: retries resubmits it)")
-            if accelerator.is_main_process:
-                (Path(ckpt_dir) / "stopped-for-time-limit.json").write_text(json.dumps({"message": message}))
-            log(message)
-            if bar is not None:
-                bar.close()
-            raise TimeLimitStop(message)
-        if on_epoch_end is not None:
-            on_epoch_end(epoch)
-    if bar is not None:
-        bar.close()
-    # every process says what it trained on (the job log shows each process's share)
-    print(f"training process {accelerator.process_index} of {accelerator.num_processes}: {len(seen)} windows "
-          f"(indices {sorted(set(seen))[:8]}{'...' if len(set(seen)) > 8 else ''}) since start epoch {start_epoch}",
-          flush=True)
-    if settings.get("gradient_checkpointing"):
-        plain.gradient_checkpointing_disable()
-    started = time.monotonic()
-    export_model(accelerator, model, tokenizer, out_dir, save_dtype)
-    spent["saving"] += time.monotonic() - started
-    if best_dir is not None and best["state"] is not None:
-        write_best(str(best_dir))  # written whole into a temporary sibling, then renamed into place
-    elif best_dir is not None and accelerator.is_main_process:  # copied whole, then renamed into place
-        staging = Path(str(best_dir) + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        shutil.copytree(best_tmp, staging)
-        shutil.rmtree(best_dir, ignore_errors=True)
-        os.replace(staging, best_dir)
-    log("seconds spent: " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))
-    if not settings.get("keep_checkpoint", False) and accelerator.is_main_process:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
-    accelerator.wait_for_everyone()
-    return history
+        return stop
+
+    def due(self) -> bool:
+        """Whether `every` seconds have passed since the last checkpoint."""
+        return time.monotonic() - self.last_saved >= self.every
+
+
+def is_best(history: list[dict]) -> bool:
+    """Whether the newest row has the lowest validation loss so far (the first such row on ties)."""
+    return all(history[-1]["val_loss"] < r["val_loss"] for r in history[:-1])
+
+
+class BestWeights:
+    """The early-stopped weights (best_dir; None keeps none): the model at the epoch of lowest validation loss,
+    epoch 0 (before training) included, the first such epoch on ties. A single process keeps them as a copy in
+    memory, written beside each checkpoint (so a resumed run still has them) and to best_dir at the end; several
+    processes write them beside the checkpoint whenever they improve, and copy them to best_dir at the end."""
+
+    def __init__(self, run: Run, best_dir: str | None):
+        self.run, self.best_dir = run, best_dir
+        self.state: dict | None = None  # single process: the best weights' CPU copy
+        self.on_disk = True  # whether run.snapshot_dir holds them
+
+    def keep_if_best(self, history: list[dict]) -> bool:
+        """Snapshot the model when the newest row of `history` is the best so far; whether it was."""
+        if self.best_dir is None or not is_best(history):
+            return False
+        run = self.run
+        with run.timed("best weights"):
+            if run.accelerator.num_processes == 1:
+                self.state = {k: v.detach().to("cpu", copy=True)
+                              for k, v in run.accelerator.get_state_dict(run.model).items()}
+                self.on_disk = False
+            else:
+                export_model(run.accelerator, run.model, run.tokenizer, str(run.snapshot_dir), run.save_dtype,
+                             snapshot=True)
+        return True
+
+    def keep_beside_checkpoint(self) -> None:
+        """The in-memory copy to run.snapshot_dir, unless it is there already: a resumed run needs it."""
+        if not self.on_disk and self.run.accelerator.is_main_process:
+            self._write(str(self.run.snapshot_dir))
+            self.on_disk = True
+
+    def finish(self) -> None:
+        """The best weights to best_dir: written whole into a temporary sibling (the in-memory copy) or copied whole
+        (the snapshot beside the checkpoint), then renamed into place."""
+        if self.best_dir is None:
+            return
+        if self.state is not None:
+            self._write(self.best_dir)
+        elif self.run.accelerator.is_main_process:
+            staging = Path(str(self.best_dir) + ".tmp")
+            shutil.rmtree(staging, ignore_errors=True)
+            shutil.copytree(self.run.snapshot_dir, staging)
+            shutil.rmtree(self.best_dir, ignore_errors=True)
+            os.replace(staging, self.best_dir)
+
+    def _write(self, target: str) -> None:
+        """The in-memory copy to `target` (a plain model folder)."""
+        run = self.run
+        with run.timed("best weights"):
+            export_model(run.accelerator, run.model, run.tokenizer, target, run.save_dtype, state=self.state)
+
+
+def finish(run: Run, out_dir: str, best: BestWeights) -> None:
+    """The final weights to out_dir and the best ones to best_dir, from the main process; the checkpoints removed
+    unless settings['keep_checkpoint']."""
+    if run.settings.get("gradient_checkpointing"):
+        run.plain.gradient_checkpointing_disable()
+    with run.timed("saving"):
+        export_model(run.accelerator, run.model, run.tokenizer, out_dir, run.save_dtype)
+    best.finish()
+    run.log("seconds spent: " + ", ".join(f"{k} {v:.1f}" for k, v in run.spent.items()))
+    if not run.settings.get("keep_checkpoint", False) and run.accelerator.is_main_process:
+        shutil.rmtree(run.ckpt_dir, ignore_errors=True)
+    run.accelerator.wait_for_everyone()
 
 
 # ------------------------------------------------------------------------------------------ checkpoints
