@@ -2,8 +2,10 @@
 #
 # The unit is a *setting* (everything that decides a trained model): hyperfit.settings lists every one the
 # config asks for, `original` (no training) and the main run `hyperfitted` included; one rule trains a
-# setting, one generates, one scores. Output path convention (every rule follows it):
+# setting, one generates, one scores. The plan (hyperfit.plan) is built once and written to results/plan/.
+# Output path convention (every pattern is a constant of hyperfit.paths):
 #   resources/<kind>/<name>...                           retrieved inputs (PyPI artifacts, models, corpora)
+#   results/plan/settings.tsv, runs.tsv                  the plan: every setting, and what each target reads
 #   results/data/...                                     passages and token ids
 #   results/train/<model>/<setting>/                     a training run: model/, history.tsv, early_stopped/
 #   results/eval/<model>/<setting>/<weights>/<file>      what is measured on one set of weights
@@ -29,18 +31,30 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/plan.smk"
 include: "rules/resources.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
 include: "rules/eval.smk"
-include: "rules/lmeval.smk"
+# the families of products, each from its measures to its tables and figures
+include: "rules/main_run.smk"
+include: "rules/sweeps.smk"
+include: "rules/comparison.smk"
+include: "rules/human.smk"
+include: "rules/downstream.smk"
 include: "rules/image.smk"
-include: "rules/products.smk"
 include: "rules/claims.smk"
 
 
+# The plan: which models train on what, and which targets read them (results/plan/settings.tsv, runs.tsv).
+rule plan:
+    input:
+        rules.write_plan.output,
+
+
 # One target per figure and table, in the paper's order, then the baselines, the human study, downstream
-# evaluation and the image branch; each leads to its rule in rules/products.smk.
+# evaluation and the image branch; each leads to its rule in the family's file (rules/main_run.smk,
+# sweeps.smk, comparison.smk, human.smk, downstream.smk, image.smk).
 rule figure2:
     input:
         rules.plot_figure2.output,
@@ -167,17 +181,18 @@ rule train_all:
 
 rule generate_all:
     input:
-        [g["texts"] for g in S.generations(config)],
+        [g["texts"] for g in PLAN.generations],
 
 
 rule lmeval_all:
     input:
-        [S.lmeval_result(r["model"], r["setting"], suite) for r in S.variant_runs(config) for suite in SUITES],
+        [S.lmeval_result(r["model"], r["setting"], suite) for r in RUNS["variants"] for suite in SUITES],
 
 
 rule all:
     default_target: True
     input:
+        rules.plan.input,
         *(getattr(rules, target).input for target in S.targets(config)),
         rules.claims.input,
         *(rules.revisions.input if HUB_SOURCES else []),  # nothing from the hub (the default): no lock

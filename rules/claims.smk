@@ -14,25 +14,25 @@ rule make_claims:
         comparison=rules.make_comparison.output.tsv,
         followup_bias=rules.make_followup_bias.output.tsv,
         followup_layers=rules.make_followup_layers.output.tsv,
-        **{suite: f"results/tables/{suite}.tsv" for suite in SUITES},
-        runs=runs_paths(S.comparison_runs(config), "hyperfitted_train") + [S.train_dir(m, S.MAIN) for m in MODELS],
-        bias=runs_paths(S.bias_runs(config) + S.reference_runs(config), "metrics"),
+        **{suite: P.table(suite) for suite in SUITES},
+        runs=runs_paths(RUNS["comparison"], "hyperfitted_train") + runs_paths(RUNS["main_trains"], "train"),
+        bias=runs_paths(RUNS["bias"] + RUNS["references"], "metrics"),
         images=rules.tokenize_images.output.images,
         completions=expand(rules.complete_images.output.completions, setting=VARIANTS),
     output:
-        tsv=report("results/tables/claims.tsv", caption="../report/claims.rst", category="Claims"),
-        md="results/tables/claims.md",
-        page="results/tables/claims_page.tsv",
-        scale="results/tables/claims_scale.tsv",
+        tsv=report(P.table("claims"), caption="../report/claims.rst", category="Claims"),
+        md=P.table_md("claims"),
+        page=P.table("claims_page"),
+        scale=P.table("claims_scale"),
     params:
         tables=["table1", "table2", "table3", "figure5_shuffle", "figure5_quantity", "comparison", "followup_bias",
                 "followup_layers", *SUITES],
-        histories={m: [f"{d}/history.tsv" for d in runs_paths([r for r in S.comparison_runs(config)
+        histories={m: [P.run_file(d, P.RUN_HISTORY) for d in runs_paths([r for r in RUNS["comparison"]
                                                                 if r["model"] == m], "hyperfitted_train")]
-                   or [f"{S.train_dir(m, S.MAIN)}/history.tsv"] for m in MODELS},
+                   or [S.history(m, S.MAIN)] for m in MODELS},
         main_runs={m: S.train_dir(m, S.MAIN) for m in MODELS},
         bias_runs=[{k: r[k] for k in ("model", "label", "metrics")}
-                   for r in S.bias_runs(config) + S.reference_runs(config)],
+                   for r in RUNS["bias"] + RUNS["references"]],
         variants=VARIANTS,
         image_model=IMAGE_NAME,
         lora_variants=config["followup"]["lora"]["variants"],
@@ -52,8 +52,8 @@ rule plot_claims:
     input:
         table=rules.make_claims.output.tsv,
     output:
-        pdf="results/figures/claims.pdf",
-        png=report("results/figures/claims.png", caption="../report/claims.rst", category="Claims"),
+        pdf=P.figure("claims")["pdf"],
+        png=report(P.figure("claims")["png"], caption="../report/claims.rst", category="Claims"),
     log:
         "logs/figures/claims.log",
     benchmark:

@@ -6,9 +6,11 @@ import sys
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+from hyperfit import paths as P
 from hyperfit import settings as S
 from hyperfit import sizing as Z
 from hyperfit.config import duplicate_keys, problems, schema_error, token_needs
+from hyperfit.plan import Plan
 from hyperfit.revisions import apply_lock, hub_sources
 
 
@@ -27,11 +29,19 @@ except WorkflowError as exc:  # the jsonschema error it wraps names the key
 if found := apply_lock(config) or problems(config):  # revisions_lock: every hub download at its locked commit
     fail(*found)
 
-MODELS = S.models(config)
+# The plan, built once: the settings table and every run list the products read (results/plan/ writes it out).
+PLAN = Plan(config)
+RUNS = PLAN.runs
+MODELS = PLAN.models
 VARIANTS = [S.ORIGINAL, S.MAIN]
-SETTINGS = S.lookup(config)
+FOLLOWUP_MODELS = S.experiment_models(config, "followup")
+COMPARISON_MODELS = S.experiment_models(config, "comparison")
+MAIN_TRAIN = P.TRAIN.replace("{setting}", S.MAIN)  # a model's main run, {model} left as a wildcard
+SETTINGS = PLAN.settings
 IMAGE = config["image"]
 IMAGE_NAME = IMAGE["name"]
+IMAGE_PRETRAINED = P.IMAGE_TRAIN.format(image=IMAGE_NAME, stage="pretrained")
+IMAGE_HYPERFITTED = P.IMAGE_TRAIN.format(image=IMAGE_NAME, stage=S.MAIN)
 SUITES = list(config["downstream"]["suites"])
 RATERS = list(range(1, config["human"]["raters"] + 1))
 # Threads of every job that runs a model. Measured on 2 cores with SmolLM2-135M (bench/calibrate.py and the
@@ -54,8 +64,8 @@ def sized(rule):
     """The resources of `rule`'s jobs from hyperfit.sizing: mem_mb, gpu_mem_mb, disk_mb, runtime (minutes)."""
 
     def resource(key):
-        return lambda wildcards, threads: Z.job(config, rule, dict(wildcards.items()), SIZING_DEVICE,
-                                                threads).resources()[key]
+        return lambda wildcards, threads: Z.job(config, rule, dict(wildcards.items()), SIZING_DEVICE, threads,
+                                                SETTINGS).resources()[key]
 
     return {key: resource(key) for key in ("mem_mb", "gpu_mem_mb", "disk_mb", "runtime")}
 
@@ -76,17 +86,18 @@ wildcard_constraints:
     model=one_of(MODELS),
     setting=one_of(sorted({name for _, name in SETTINGS})),
     weights=one_of(S.WEIGHTS),
-    method=one_of(S.methods(config)),
+    method=one_of(PLAN.methods),
     length=r"\d+",
     asset=one_of(config["assets"]),
     domain=one_of(config["corpora"]),
     suite="mmlu|glue",
+    table="table1|comparison",
     variant=one_of(VARIANTS),
 
 
 # ------------------------------------------------------------------------------------------ inputs
 def asset_path(name):
-    return f"resources/pypi/{name}.pkg"
+    return P.PYPI_ASSET.format(asset=name)
 
 
 def get_model_inputs(wildcards):
@@ -142,8 +153,8 @@ def get_weights_dir(wildcards):
 
 
 def get_generation_inputs(wildcards):
-    S.check_generation(config, wildcards.model, wildcards.setting, wildcards.weights, wildcards.method)
-    inputs = {"tokens": f"results/data/{wildcards.model}/tokens.json", "weights": get_weights(wildcards),
+    PLAN.check_generation(wildcards.model, wildcards.setting, wildcards.weights, wildcards.method)
+    inputs = {"tokens": S.tokens(wildcards.model), "weights": get_weights(wildcards),
               **get_bias_inputs(wildcards)}
     if wildcards.method.startswith(S.MATCHED):
         inputs["temperature"] = S.temperature(wildcards.model, wildcards.method[len(S.MATCHED):])
@@ -153,7 +164,7 @@ def get_generation_inputs(wildcards):
 def get_generation(wildcards):
     """Decoding, seed and (for the blocker) the training windows of one generation file."""
     return {"decoding": S.method_decoding(config, wildcards.method),
-            "seed": S.generation_seed(config, wildcards.model, wildcards.setting, wildcards.method),
+            "seed": PLAN.generation_seed(wildcards.model, wildcards.setting, wildcards.method),
             "windows": S.windows_setting(config, get_setting(wildcards))}
 
 
@@ -171,6 +182,12 @@ def get_compute(key):
 
 def get_matched_scores(wildcards):
     return S.scores(wildcards.model, wildcards.setting)
+
+
+def get_human_preference():
+    """The human study's results where rater files are given; without them the tables say 'not collected' and
+    need nothing from the study (so Table 1 and Table 4 do not pull each other's rater packets)."""
+    return P.HUMAN_PREFERENCE if config["human"]["annotations"] else []
 
 
 def get_lmeval_task_inputs(wildcards):
@@ -195,8 +212,8 @@ def get_annotation_files():
 def get_image_base_model():
     """The image model before hyperfitting: pretrained here (digits) or fetched from the hub."""
     if IMAGE["source"] == "digits":
-        return f"results/train/{IMAGE_NAME}/pretrained/model"
-    return f"resources/models/{IMAGE_NAME}"
+        return P.run_file(IMAGE_PRETRAINED, P.RUN_WEIGHTS)
+    return P.MODEL.format(model=IMAGE_NAME)
 
 
 def get_image_data_inputs(wildcards):
@@ -205,7 +222,9 @@ def get_image_data_inputs(wildcards):
 
 
 def get_image_weights(wildcards):
-    return get_image_base_model() if wildcards.setting == S.ORIGINAL else f"results/train/{IMAGE_NAME}/{S.MAIN}/model"
+    if wildcards.setting == S.ORIGINAL:
+        return get_image_base_model()
+    return P.run_file(IMAGE_HYPERFITTED, P.RUN_WEIGHTS)
 
 
 def image_threads():
@@ -225,14 +244,14 @@ def source_file(key):
     """The source record of the download behind a config key (hyperfit.revisions.hub_sources)."""
     section, _, name = key.partition(".")
     if section == "models":
-        return f"resources/models/{name}.source.json"
+        return P.MODEL_SOURCE.format(model=name)
     if section == "corpora":
-        return f"resources/corpora/{name}.source.json"
+        return P.CORPUS_SOURCE.format(domain=name)
     if section == "downstream":
-        return f"resources/lmeval/{name}.source.json"
-    return {"image.model": f"resources/models/{IMAGE_NAME}.source.json",
-            "image.dataset": f"results/data/{IMAGE_NAME}/images.source.json",
-            "followup.mauve.featurizer": "resources/models/mauve-featurizer.source.json"}[key]
+        return P.LMEVAL_SOURCE.format(suite=name)
+    return {"image.model": P.MODEL_SOURCE.format(model=IMAGE_NAME),
+            "image.dataset": P.IMAGE_DATA_SOURCE.format(image=IMAGE_NAME),
+            "followup.mauve.featurizer": P.MAUVE_FEATURIZER_SOURCE}[key]
 
 
 def hub_records(*sections):

@@ -5,10 +5,10 @@
 
 rule select_passages:
     input:
-        corpora=expand("resources/corpora/{domain}.jsonl", domain=S.corpus_domains(config)),
+        corpora=expand(P.CORPUS, domain=S.corpus_domains(config)),
     output:
-        passages="results/data/passages.json",
-        summary="results/data/selection.tsv",  # per domain and role: texts, documents, words, separation
+        passages=P.PASSAGES,
+        summary=P.SELECTION,  # per domain and role: texts, documents, words, separation
     params:
         domains=S.corpus_domains(config),
         plan=S.data_plan(config),
@@ -27,7 +27,7 @@ rule tokenize_data:
         passages=rules.select_passages.output.passages,
         model=get_base_model,
     output:
-        tokens="results/data/{model}/tokens.json",
+        tokens=P.TOKENS,
     params:
         pool_seq_len=S.pool_seq_len(config),
         data=config["data"],

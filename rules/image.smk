@@ -5,8 +5,8 @@
 
 rule get_image_model:
     output:
-        model=directory(f"resources/models/{IMAGE_NAME}"),
-        source=f"resources/models/{IMAGE_NAME}.source.json",
+        model=directory(P.MODEL.format(model=IMAGE_NAME)),
+        source=P.MODEL_SOURCE.format(model=IMAGE_NAME),
     params:
         spec={"source": "hub", **config["image"]["model"]},
         key="image.model",
@@ -26,8 +26,8 @@ rule tokenize_images:
     input:
         unpack(get_image_data_inputs),
     output:
-        images=f"results/data/{IMAGE_NAME}/images.json",
-        source=f"results/data/{IMAGE_NAME}/images.source.json",
+        images=P.IMAGE_DATA.format(image=IMAGE_NAME),
+        source=P.IMAGE_DATA_SOURCE.format(image=IMAGE_NAME),
     params:
         image=config["image"],
         seed=config["seed"],
@@ -45,13 +45,13 @@ rule pretrain_image_model:
     input:
         images=rules.tokenize_images.output.images,
     output:
-        model=directory(f"results/train/{IMAGE_NAME}/pretrained/model"),
-        history=f"results/train/{IMAGE_NAME}/pretrained/history.tsv",
+        model=directory(P.run_file(IMAGE_PRETRAINED, P.RUN_WEIGHTS)),
+        history=P.run_file(IMAGE_PRETRAINED, P.RUN_HISTORY),
     params:
         architecture=config["image"]["architecture"],
         settings={**config["image"]["hyperfit"], **config["image"]["pretrain"]},
         seed=config["seed"],
-        checkpoints=f"results/checkpoints/{IMAGE_NAME}/pretrained",
+        checkpoints=P.CHECKPOINTS.format(model=IMAGE_NAME, setting="pretrained"),
     threads: image_threads()
     resources:
         **sized("pretrain_image_model"),
@@ -70,12 +70,12 @@ rule hyperfit_image_model:
         images=rules.tokenize_images.output.images,
         model=get_image_base_model(),
     output:
-        model=directory(f"results/train/{IMAGE_NAME}/hyperfitted/model"),
-        history=f"results/train/{IMAGE_NAME}/hyperfitted/history.tsv",
+        model=directory(P.run_file(IMAGE_HYPERFITTED, P.RUN_WEIGHTS)),
+        history=P.run_file(IMAGE_HYPERFITTED, P.RUN_HISTORY),
     params:
         settings=config["image"]["hyperfit"],
         seed=config["seed"],
-        checkpoints=f"results/checkpoints/{IMAGE_NAME}/hyperfitted",
+        checkpoints=P.CHECKPOINTS.format(model=IMAGE_NAME, setting=S.MAIN),
     threads: image_threads()
     resources:
         **sized("hyperfit_image_model"),
@@ -95,7 +95,7 @@ rule complete_images:
         images=rules.tokenize_images.output.images,
         model=get_image_weights,
     output:
-        completions=f"results/eval/{IMAGE_NAME}/{{setting}}/model/completions.jsonl",
+        completions=P.IMAGE_COMPLETIONS.replace("{image}", IMAGE_NAME),
     params:
         batch_size=config["image"]["generation_batch_size"],
         dtype=config["image"]["model"]["dtype"],
@@ -111,3 +111,44 @@ rule complete_images:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/complete_images.py"
+
+
+rule make_image_repetition:
+    input:
+        images=rules.tokenize_images.output.images,
+        completions=expand(rules.complete_images.output.completions, setting=VARIANTS),
+        sources=IMAGE_SOURCES,  # hub commits, named in the .md notes
+    output:
+        tsv=report(P.table("image_repetition"), caption="../report/image_repetition.rst", category="Tables"),
+        md=P.table_md("image_repetition"),
+    params:
+        name=IMAGE_NAME,
+        variants=VARIANTS,
+    log:
+        "logs/tables/image_repetition.log",
+    benchmark:
+        "benchmarks/tables/image_repetition.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/make_image_repetition.py"
+
+
+rule plot_figure6:
+    input:
+        images=rules.tokenize_images.output.images,
+        completions=rules.make_image_repetition.input.completions,
+    output:
+        pdf=report(P.figure("figure6")["pdf"], caption="../report/figure6.rst", category="Figures"),
+        png=P.figure("figure6")["png"],
+    params:
+        variants=VARIANTS,
+        figure_images=config["image"]["figure_images"],
+    log:
+        "logs/figures/figure6.log",
+    benchmark:
+        "benchmarks/figures/figure6.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/plot_figure6.py"

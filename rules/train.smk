@@ -11,10 +11,10 @@ rule train_setting:
         model=get_base_model,
         sources=get_train_sources,  # hub commits, named in run.json
     output:
-        run=directory("results/train/{model}/{setting}"),
+        run=directory(P.TRAIN),
     params:
         training=get_training,
-        checkpoints="results/checkpoints/{model}/{setting}",
+        checkpoints=P.CHECKPOINTS,
     # models.<name>.compute.cpus, one by default (JOB_THREADS): the job's training processes share them, and with
     # cpu_offload each needs 4 or more for its share of Adam's step on the host
     threads: lambda wildcards: config["models"][wildcards.model]["compute"].get("cpus", JOB_THREADS)

@@ -59,7 +59,8 @@ def test_dry_run_default():
     # scores, each forward pass once: original, hyperfitted (and its early-stopped weights), 3 shuffle models
     # (the base among them), wiki, news, the two LoRA models
     assert counts["score_texts"] == 10 and counts["match_temperature"] == 1
-    assert counts["compute_logit_bias"] == counts["measure_layers"] == counts["measure_mauve"] == 1
+    assert counts["compute_logit_bias"] == counts["measure_layers"] == 1
+    assert counts["measure_mauve"] == 2  # per table that shows it: Table 1, the comparison
     assert "get_mauve_featurizer" not in counts  # the default's own model features the texts
     assert counts["score_figure4_position"] == 2
     assert counts["evaluate_lmeval"] == 2 * 2 and counts["prepare_lmeval_tasks"] == 2  # variants x suites
@@ -72,7 +73,8 @@ def test_dry_run_default():
     assert "get_image_model" not in counts
     assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
     assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
-    assert sum(counts.values()) == 108 + 2  # and the claims table and figure
+    assert counts["write_plan"] == 1
+    assert sum(counts.values()) == 108 + 2 + 1 + 1  # the claims table and figure; MAUVE per table; the plan
 
 
 def test_dry_run_paper():
@@ -98,9 +100,11 @@ def test_dry_run_paper():
     assert counts["generate_texts"] == 4 * 5 * 3 + 7 + 2 + 5 + 6
     # scores: 4 models x 2 variants, TinyLlama's early-stopped weights, 3 shuffle models, wiki, news, 2 LoRA
     assert counts["score_texts"] == 8 + 1 + 3 + 2 + 2
-    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4  # gpt2-large features, per model
+    # gpt2-large features, per model and table that shows it: Table 1 (4 models), the comparison (TinyLlama)
+    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1
     assert counts["lock_revisions"] == 1  # every hub commit recorded in results/revisions.lock.yaml
-    assert sum(counts.values()) == 264 + 2 + 1  # + make_claims, plot_claims; + lock_revisions
+    # + make_claims, plot_claims; + lock_revisions; MAUVE per table (one more); the plan
+    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:

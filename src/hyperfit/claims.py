@@ -528,9 +528,10 @@ def read_inputs(tables: dict[str, str], histories: dict[str, list[str]], bias_ru
 
 def run_scale(config: dict, runs: dict[str, str]) -> pd.DataFrame:
     """The scale table of a run from its config and each model's main training run (run.json)."""
+    from .paths import RUN_FACTS, run_file
     from .runner import read_json
 
-    info = {m: read_json(f"{path}/run.json") for m, path in runs.items()}
+    info = {m: read_json(run_file(path, RUN_FACTS)) for m, path in runs.items()}
     return scale_table(config, {m: i["parameters"] for m, i in info.items()},
                        {m: i["windows"] for m, i in info.items()}, {m: i["setting"]["updates"] for m, i in info.items()})
 

@@ -8,22 +8,16 @@ hyperfitting run (`hyperfitted`: config data + hyperfit) included, each with the
 Every distinct setting is trained once and evaluated once per weights, decoding and length, whichever
 experiments ask for it.
 
-Paths (the only place they are spelled out):
-    results/train/{model}/{setting}/                     one training run: model/, history.tsv and, where
-                                                         an experiment needs them, early_stopped/
-    results/eval/{model}/{setting}/{weights}/...         what is measured on one set of weights:
-        {method}-{length}.jsonl   continuations      {method}-{length}.tsv   their per-text metrics
-        scores.json               teacher-forced scores of the evaluation texts
-        figure4_position.tsv      Figure 4's next-token distribution
-        lmeval_{suite}.json       lm-eval's numbers
-        temperature-{setting}.json  (original only) the temperature matching that setting's entropy
-{weights} is `model` (the final weights) or `early_stopped` (the same run at its lowest validation loss);
-{method} is a decoding of generation.decodings, `repetition_penalty`, or `matched_<setting>` (sampling at
-the temperature whose entropy matches that setting's).
+Paths are hyperfit.paths' patterns, filled in by the functions under "paths" below. {weights} is `model` (the
+final weights) or `early_stopped` (the same run at its lowest validation loss); {method} is a decoding of
+generation.decodings, `repetition_penalty`, `matched_<setting>` (sampling at the temperature whose entropy
+matches that setting's) or `logit_bias_<s>` (the follow-up's fixed bias).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from . import paths as P
 
 ORIGINAL = "original"       # the base model (no training)
 MAIN = "hyperfitted"        # the main hyperfitting run (config data + hyperfit)
@@ -247,13 +241,14 @@ def corpus_domains(config: dict) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------------ paths
+# The patterns are hyperfit.paths'; these fill them for one setting.
 def base_model_dir(config: dict, model: str) -> str:
     spec = config["models"][model]
-    return spec["path"] if spec["source"] == "local" else f"resources/models/{model}"
+    return spec["path"] if spec["source"] == "local" else P.MODEL.format(model=model)
 
 
 def train_dir(model: str, name: str) -> str:
-    return f"results/train/{model}/{name}"
+    return P.TRAIN.format(model=model, setting=name)
 
 
 def weights_dir(config: dict, model: str, name: str, weights: str = "model") -> str:
@@ -262,53 +257,63 @@ def weights_dir(config: dict, model: str, name: str, weights: str = "model") -> 
         if weights != "model":
             raise ValueError("the original model has no early-stopped weights")
         return base_model_dir(config, model)
-    return f"{train_dir(model, name)}/{weights}"
+    return P.run_file(train_dir(model, name), weights)
 
 
 def history(model: str, name: str) -> str:
-    return f"{train_dir(model, name)}/history.tsv"
+    return P.run_file(train_dir(model, name), P.RUN_HISTORY)
 
 
 def eval_dir(model: str, name: str, weights: str = "model") -> str:
-    return f"results/eval/{model}/{name}/{weights}"
+    return P.EVAL.format(model=model, setting=name, weights=weights)
 
 
 def generation(model: str, name: str, weights: str, method: str, length: int) -> str:
-    return f"{eval_dir(model, name, weights)}/{method}-{length}.jsonl"
+    return P.GENERATION.format(model=model, setting=name, weights=weights, method=method, length=length)
 
 
 def text_table(model: str, name: str, weights: str, method: str, length: int) -> str:
-    return f"{eval_dir(model, name, weights)}/{method}-{length}.tsv"
+    return P.TEXT_METRICS.format(model=model, setting=name, weights=weights, method=method, length=length)
+
+
+def mauve_file(model: str, table: str) -> str:
+    """MAUVE of the generation files of `model` that `table` shows (table1, comparison)."""
+    return P.MAUVE.format(model=model, table=table)
 
 
 def scores(model: str, name: str, weights: str = "model") -> str:
-    return f"{eval_dir(model, name, weights)}/scores.json"
+    return P.SCORES.format(model=model, setting=name, weights=weights)
 
 
 def figure4_position(model: str, name: str) -> str:
-    return f"{eval_dir(model, name)}/figure4_position.tsv"
+    return P.FIGURE4_POSITION.format(model=model, setting=name)
 
 
 def lmeval_result(model: str, name: str, suite: str) -> str:
-    return f"{eval_dir(model, name)}/lmeval_{suite}.json"
+    return P.LMEVAL.format(model=model, setting=name, suite=suite)
 
 
 def logit_bias_file(model: str) -> str:
     """The mean hyperfitted-minus-original logits of a model (the follow-up's fixed bias)."""
-    return f"{eval_dir(model, MAIN)}/logit_bias.pt"
+    return P.LOGIT_BIAS.format(model=model)
+
+
+def logit_bias_entropy(model: str) -> str:
+    """The original model's entropy under each bias strength."""
+    return P.LOGIT_BIAS_ENTROPY.format(model=model)
 
 
 def layers_file(model: str) -> str:
-    return f"{eval_dir(model, MAIN)}/layers.tsv"
-
-
-def mauve_file(model: str) -> str:
-    return f"results/eval/{model}/mauve.tsv"
+    return P.LAYERS.format(model=model)
 
 
 def temperature(model: str, name: str) -> str:
     """The temperature at which the original model's entropy matches setting `name`'s."""
-    return f"{eval_dir(model, ORIGINAL)}/temperature-{name}.json"
+    return P.TEMPERATURE.format(model=model, setting=name)
+
+
+def tokens(model: str) -> str:
+    return P.TOKENS.format(model=model)
 
 
 # ------------------------------------------------------------------------------------------ decodings
@@ -356,19 +361,21 @@ def method_decoding(config: dict, method: str) -> dict:
     raise ValueError(f"unknown method {method!r}")
 
 
-def generation_seed(config: dict, model: str, name: str, method: str) -> int:
+def generation_seed(config: dict, model: str, name: str, method: str,
+                    settings: dict[tuple[str, str], Setting] | None = None) -> int:
     """Sampling seed: the setting's training seed (the master seed for the original model); for a matched-
     temperature row, the seed of the setting whose entropy is matched."""
     if method.startswith(MATCHED):
         name = method[len(MATCHED):]
-    s = lookup(config)[(model, name)]
+    s = (settings or lookup(config))[(model, name)]
     return s.train["seed"] if s.trained else int(config["seed"])
 
 
-def check_generation(config: dict, model: str, name: str, weights: str, method: str) -> None:
+def check_generation(config: dict, model: str, name: str, weights: str, method: str,
+                     settings: dict[tuple[str, str], Setting] | None = None) -> None:
     """Raise for a generation that cannot exist (asked for by hand): blocker or early-stopped weights on the
     original model, or a setting the config does not have."""
-    s = lookup(config).get((model, name))
+    s = (settings or lookup(config)).get((model, name))
     if s is None:
         raise ValueError(f"{model}/{name} is not a setting of this config")
     if not s.trained and (weights != "model" or (method in config["generation"]["decodings"]
@@ -501,20 +508,10 @@ def reference_runs(config: dict, experiment: str = "followup") -> list[dict]:
             for model in experiment_models(config, experiment) for name in (ORIGINAL, MAIN)]
 
 
-def mauve_runs(config: dict, model: str) -> list[dict]:
-    """The generations whose MAUVE against the human continuations Table 1 and the comparison show."""
-    found: dict[str, dict] = {}
-    for r in main_runs(config) + comparison_runs(config):
-        if r["model"] == model:
-            found.setdefault(r["texts"], {k: r[k] for k in ("model", "setting", "weights", "method", "length",
-                                                             "texts")})
-    return list(found.values())
-
-
 def featurizer_dir(config: dict) -> str:
     """The MAUVE featurizer: a model of the config (its base weights) or a hub model fetched for it."""
     name = config["followup"]["mauve"]["featurizer"]
-    return base_model_dir(config, name) if name in config["models"] else "resources/models/mauve-featurizer"
+    return base_model_dir(config, name) if name in config["models"] else P.MAUVE_FEATURIZER
 
 
 def table4_variant(domain: str) -> str:

@@ -654,15 +654,17 @@ MODEL_RULES = {"train_setting": "train", "generate_texts": "generate", "score_te
                "hyperfit_image_model": "image_train", "complete_images": "complete_images"}
 
 
-def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: int = 1) -> Estimate:
+def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: int = 1,
+        settings: dict | None = None) -> Estimate:
     """The estimate of one job of `rule` with `wildcards` (a dict). device: gpu (the job gets the GPUs its
-    rule asks for) or cpu (a local run without a GPU). Rules that load no model are not sized here."""
-    from .settings import lookup, mauve_runs, training_settings
+    rule asks for) or cpu (a local run without a GPU). Rules that load no model are not sized here. `settings`:
+    the settings table by (model, setting) where the caller has it (hyperfit.plan), else built here."""
+    from .settings import lookup, training_settings
 
     kind = MODEL_RULES[rule]
     model = wildcards.get("model", "")
     if kind == "train":
-        s = lookup(config)[(model, wildcards["setting"])]
+        s = (settings or lookup(config))[(model, wildcards["setting"])]
         est = train_estimate(config, model, s.train, training_settings(config, s), s.early_stopped, device, threads)
         comp = config["models"][model]["compute"]
         if comp.get("mem_mb"):  # the user's number for the hyperfitting job wins over the estimate
@@ -684,9 +686,10 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
         dtype = config["image"]["model"]["dtype"] if img_device == "gpu" else "float32"
         return inference_estimate(config, config["image"]["name"], kind, img_device, image_size(config), threads,
                                   dtype=dtype, rule=rule)
-    if kind == "mauve":  # no GPU asked for: the featurizer runs on the CPU in fp32
+    if kind == "mauve":  # one table's generation files; no GPU asked for: the featurizer runs on the CPU in fp32
+        from .plan import mauve_runs
         return inference_estimate(config, model, kind, "cpu", featurizer_size(config), threads,
-                                  method=mauve_runs(config, model), dtype="float32", rule=rule)
+                                  method=mauve_runs(config, model, wildcards["table"]), dtype="float32", rule=rule)
     extra = {"length": int(wildcards["length"])} if "length" in wildcards else {}
     if kind == "lmeval":
         extra = {"method": wildcards["suite"]}

@@ -6,6 +6,7 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
+    from hyperfit.paths import RUN_FACTS, run_file
     from hyperfit.runner import atomic_path, read_json, write_table
     from hyperfit.sweeptables import (COMPARISON_VALUES, comparison_markdown, comparison_row,
                                       comparison_text_statistics, summarize)
@@ -21,7 +22,7 @@ def main(sm):
         metrics = pd.read_csv(r["metrics"], sep="\t")
         row = comparison_row(metrics, read_json(r["scores"]), sm.params.threshold, temperature, history,
                              original[r["model"]])
-        row["trainable_parameters"] = read_json(f"{r['train']}/run.json")["trainable_parameters"] if r["train"] \
+        row["trainable_parameters"] = read_json(run_file(r["train"], RUN_FACTS))["trainable_parameters"] if r["train"] \
             else float("nan")
         row["mauve"] = mauve[(r["model"], r["setting"], r["weights"], r["method"], int(r["length"]))]
         rows.append({"model": r["model"], "method": r["label"], "seed": r["seed"], **row})

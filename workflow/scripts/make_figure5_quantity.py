@@ -6,11 +6,12 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.runner import read_jsonl, write_markdown, write_table
+    from hyperfit.paths import RUN_HISTORY, run_file
     from hyperfit.sweeptables import quantity_table, text_ttr
 
     window = sm.params.ttr_window
     texts = {r["texts"]: read_jsonl(r["texts"]) for r in sm.params.runs}
-    histories = {r["train"]: pd.read_csv(f"{r['train']}/history.tsv", sep="\t") for r in sm.params.runs}
+    histories = {r["train"]: pd.read_csv(run_file(r["train"], RUN_HISTORY), sep="\t") for r in sm.params.runs}
     original = {r["model"]: text_ttr(read_jsonl(r["texts"]), window) for r in sm.params.original}
     per_seed, summary = quantity_table(list(sm.params.runs), texts, histories, original, window)
     write_table(summary, sm.output.tsv)

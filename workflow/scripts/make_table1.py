@@ -14,7 +14,8 @@ def main(sm):
              for r in sm.params.runs}
     scores = {(r["model"], r["variant"]): pd.DataFrame(read_json(r["scores"])) for r in sm.params.variants}
     window = sm.params.ttr_window
-    human = table1_columns(pd.read_csv(sm.input.human, sep="\t"))
+    # no rater files given (human.annotations): the human columns say 'not collected'
+    human = table1_columns(pd.read_csv(sm.input.human, sep="\t")) if sm.input.human else None
     table = table1_statistics(table1(texts, scores, sm.params.decodings, human=human), texts, scores, sm.params.seed)
     mauve = pd.concat([pd.read_csv(p, sep="\t") for p in sm.input.mauve])
     mauve = {(r.model, r.setting, r.method, int(r.length)): r.mauve for r in mauve.itertuples() if r.weights == "model"}

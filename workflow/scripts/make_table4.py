@@ -13,9 +13,10 @@ def main(sm):
     original = {r["model"]: {"texts": read_jsonl(r["texts"]), "scores": read_json(r["scores"])}
                 for r in sm.params.original}
     window = sm.params.ttr_window
-    preference = pd.read_csv(sm.input.human, sep="\t", dtype={"preferred_or_equal": str})
-    table = data_type_table(list(sm.params.runs), texts, scores, original, window,
-                            table4_human(preference, sm.params.human))
+    # no rater files given (human.annotations): the human columns say 'not collected'
+    human = table4_human(pd.read_csv(sm.input.human, sep="\t", dtype={"preferred_or_equal": str}),
+                         sm.params.human) if sm.input.human else None
+    table = data_type_table(list(sm.params.runs), texts, scores, original, window, human)
     table = table4_statistics(table, list(sm.params.runs), texts, original, window, sm.params.seed)
     write_table(table, sm.output.tsv)
     first = ["model", "train_data", "seeds"]

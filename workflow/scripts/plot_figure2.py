@@ -5,9 +5,10 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
+    from hyperfit.paths import RUN_HISTORY, run_file
     from hyperfit.plots import figure2, save
 
-    histories = {m: pd.read_csv(f"{path}/history.tsv", sep="\t") for m, path in zip(sm.params.models, sm.input.runs)}
+    histories = {m: pd.read_csv(run_file(path, RUN_HISTORY), sep="\t") for m, path in zip(sm.params.models, sm.input.runs)}
     save(figure2(histories), sm.output.pdf, sm.output.png)
 
 
