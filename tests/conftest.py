@@ -39,6 +39,31 @@ def tiny_model_dir(tmp_path_factory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-llama")
 
 
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, tiny_model_dir):
+    """The tiny config's whole `all` (tests/test_workflow.py: tiny_config), built once per session for every test
+    that reads it (the end-to-end checks, the report in a browser, Table 3, Figure 4 and the human study): (work
+    folder, config path, the run's CompletedProcess). A test that changes files works on a copy (copy_tiny_run)."""
+    from test_workflow import snakemake, tiny_config
+
+    base = tmp_path_factory.mktemp("tiny_run")
+    work = base / "work"
+    work.mkdir()
+    cfg = tiny_config(base, tiny_model_dir)
+    res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work))
+    return work, cfg, res
+
+
+def copy_tiny_run(tiny_run, dest: Path) -> Path:
+    """A copy of the shared tiny run's folder (results, logs and Snakemake's records) that a test may change."""
+    import shutil
+
+    work, _, res = tiny_run
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    shutil.copytree(work, dest, symlinks=True)
+    return dest
+
+
 STRICT = "HYPERFIT_REQUIRE_ALL"  # .ci/run sets it: what would be skipped elsewhere must run there
 
 

@@ -14,16 +14,16 @@ import yaml
 
 from hyperfit import settings as S
 from hyperfit.plan import TARGET_RUNS, Plan
+from test_workflow import dry_run
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 MODEL = next(iter(DEFAULT["models"]))
 
 
-def trainings_of(target: str, workdir: Path) -> set[tuple[str, str]]:
+def trainings_of(target: str) -> set[tuple[str, str]]:
     """The (model, setting) of every train_setting job in `snakemake -n --forceall <target>` of the default."""
-    res = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "-d", str(workdir),
-                          "-n", "--forceall", target], capture_output=True, text=True, timeout=300)
+    res = dry_run(target)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
     found, in_train = set(), False
     for line in res.stdout.splitlines():
@@ -35,12 +35,11 @@ def trainings_of(target: str, workdir: Path) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def target_trainings(tmp_path_factory) -> dict[str, set[tuple[str, str]]]:
+def target_trainings() -> dict[str, set[tuple[str, str]]]:
     """Every target rule of the Snakefile, dry-run on the default (two at a time)."""
     targets = re.findall(r"^rule (\w+):", (ROOT / "Snakefile").read_text(), re.M)
-    work = tmp_path_factory.mktemp("targets")
     with ThreadPoolExecutor(2) as pool:
-        return dict(zip(targets, pool.map(lambda t: trainings_of(t, work), targets)))
+        return dict(zip(targets, pool.map(trainings_of, targets)))
 
 
 def test_table1_trains_only_the_main_run(target_trainings):

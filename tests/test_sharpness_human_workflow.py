@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from conftest import assert_figure
-from test_workflow import snakemake, tiny_config
+from conftest import assert_figure, copy_tiny_run
+from test_workflow import snakemake
 
 
 def with_annotations(cfg: Path, tmp_path: Path, entries: list[str]) -> Path:
@@ -38,13 +38,10 @@ def fill_rater_files(work: Path, folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_tiny_sharpness_and_human_study(tmp_path, tiny_model_dir):
-    work = tmp_path / "work"
-    work.mkdir()
-    cfg = tiny_config(tmp_path, tiny_model_dir)
-    targets = ["table3", "figure4", "human_packets", "human_results"]
-    res = snakemake("--cores", "2", *targets, "--configfile", str(cfg), "--directory", str(work))
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+def test_tiny_sharpness_and_human_study(tmp_path, tiny_run):
+    """On a copy of the session's tiny run (which built Table 3, Figure 4 and the study kit with everything else)."""
+    work = copy_tiny_run(tiny_run, tmp_path / "work")
+    cfg = tiny_run[1]
 
     # Table 3: 2 variants x (3 domains + all), probabilities ordered top1 <= top3 <= top5 <= 1
     t3 = pd.read_csv(work / "results/tables/table3.tsv", sep="\t")
@@ -94,6 +91,11 @@ def test_tiny_sharpness_and_human_study(tmp_path, tiny_model_dir):
     assert pref["preferred_or_equal"].to_numpy() == pytest.approx([200 / 3] * len(pref), rel=1e-5)
     assert pref["kappa"].to_numpy() == pytest.approx([-0.5] * len(pref))
     assert (pref["preferred_or_equal_lo"] == pref["preferred_or_equal_hi"]).all()
+    # with rater files Table 1 reads the study's results (without them it needs nothing from the study)
+    res = snakemake("--cores", "2", "table1", "--configfile", str(annotated), "--directory", str(work))
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    table1 = pd.read_csv(work / "results/tables/table1.tsv", sep="\t").set_index("method")
+    assert table1["human_pref_or_equal"].astype(float).to_numpy() == pytest.approx([200 / 3] * len(table1), rel=1e-5)
 
     # A malformed file stops the job with one line naming file and row; no stale numbers are left behind
     bad = tmp_path / "ratings" / "rater3.csv"

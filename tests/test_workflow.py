@@ -22,6 +22,18 @@ def snakemake(*args, cwd=ROOT, timeout=1500):
                           text=True, timeout=timeout)
 
 
+_DRY_RUNS: dict[tuple[str, ...], subprocess.CompletedProcess] = {}
+
+
+def dry_run(*args: str) -> subprocess.CompletedProcess:
+    """`snakemake -n --forceall *args` from the repository root, run once per session for the same arguments (the
+    default's and paper.yaml's DAGs are read by several tests)."""
+    key = tuple(str((ROOT / a).resolve()) if a.endswith(".yaml") else a for a in args)
+    if key not in _DRY_RUNS:
+        _DRY_RUNS[key] = snakemake("-n", "--forceall", *key)
+    return _DRY_RUNS[key]
+
+
 def job_counts(stdout: str) -> dict[str, int]:
     counts, in_stats = {}, False
     for line in stdout.splitlines():
@@ -42,7 +54,7 @@ def test_lint_is_clean():
 
 
 def test_dry_run_default():
-    res = snakemake("-n", "--forceall", "all")
+    res = dry_run("all")
     assert res.returncode == 0, res.stderr
     counts = job_counts(res.stdout)
     # every setting trained once: the main run, 7 sweep settings (base, swap, order 1, 4 and 16 windows, wiki,
@@ -78,7 +90,7 @@ def test_dry_run_default():
 
 
 def test_dry_run_paper():
-    res = snakemake("-n", "--forceall", "all", "--configfile", "config/paper.yaml")
+    res = dry_run("all", "--configfile", "config/paper.yaml")
     assert res.returncode == 0, res.stderr
     counts = job_counts(res.stdout)
     # 4 models; (2 variants x 2 decodings + the hyperfitted greedy_blocked) x 3 lengths of generation per model
@@ -195,16 +207,7 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory, tiny_model_dir):
-    """The tiny config's whole `all`, built once for every test of this module that reads it (the end-to-end
-    checks, the report in a browser): (work folder, config path, the run's CompletedProcess)."""
-    base = tmp_path_factory.mktemp("tiny_run")
-    work = base / "work"
-    work.mkdir()
-    cfg = tiny_config(base, tiny_model_dir)
-    res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work))
-    return work, cfg, res
+# the tiny run itself: the session fixture tiny_run (tests/conftest.py), shared with other modules
 
 
 @pytest.mark.slow
@@ -313,10 +316,16 @@ def report_files() -> set[str]:
     hold each one."""
     import re
 
-    found = set()
+    from hyperfit import paths as P
+
+    found, calls = set(), 0
     for smk in (ROOT / "rules").glob("*.smk"):
-        for path in re.findall(r'report\(\s*"([^"]+)"', smk.read_text()):
+        text = smk.read_text()
+        calls += text.count("report(")
+        for expr in re.findall(r'report\(\s*(.+?),\s*caption=', text):  # a hyperfit.paths pattern or a literal
+            path = eval(expr, {"P": P})
             found.update({path.replace("{suite}", suite) for suite in ("mmlu", "glue")})
+    assert len(found) >= calls > 20  # every report() call understood
     return found
 
 
