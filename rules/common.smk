@@ -53,7 +53,7 @@ JOB_THREADS = 1
 # ------------------------------------------------------------------------------------------ resources
 # Every rule that loads a model takes mem_mb, gpu_mem_mb, disk_mb and runtime from hyperfit.sizing (the model's
 # size from its config.json once local, else models.<name>.size; throughput from the config's `compute`), so a
-# SLURM job asks for what its model needs; `bench/plan.py` writes every job's numbers with their arithmetic.
+# SLURM job asks for what its model needs; `bench/job_resources.py` writes every job's numbers with their arithmetic.
 # Sized for GPUs when the jobs go to a cluster (--jobs with a cluster executor: workflow.nodes is set) or this
 # machine has one; a local run without one loads every model in fp32 on the CPU (hyperfit.modeling).
 LOCAL_RUN = workflow.nodes is None

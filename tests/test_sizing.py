@@ -12,7 +12,7 @@ from test_workflow import ROOT, snakemake
 from hyperfit import sizing as Z
 
 sys.path.insert(0, str(ROOT / "bench"))
-import plan  # noqa: E402  bench/plan.py
+import job_resources as plan  # noqa: E402  bench/job_resources.py
 
 PAPER = ROOT / "config" / "paper.yaml"
 LLAMA_8B = 8_030_261_248  # 32 x (2 x 4096^2 + 2 x 4096 x 1024 + 3 x 4096 x 14336 + 2 x 4096) + 2 x 128256 x 4096 + 4096
@@ -144,7 +144,7 @@ def test_the_plan_lists_every_job_and_the_limits_it_breaks(tmp_path):
 
 @pytest.mark.parametrize("rss, within", [(500.0, True), (5000.0, False)])
 def test_measured_max_rss_is_compared_with_the_estimate(tmp_path, rss, within):
-    """A finished run's benchmark file against the estimate of its job (bench/plan.py --measured)."""
+    """A finished run's benchmark file against the estimate of its job (bench/job_resources.py --measured)."""
     config = default_config()
     bench = tmp_path / "benchmarks" / "eval" / "scores.tsv"
     bench.parent.mkdir(parents=True)

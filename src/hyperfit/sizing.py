@@ -1,6 +1,6 @@
 """What every job needs: host memory, GPU memory per GPU, disk and a runtime estimate, from the model's size.
 
-Each number comes with its arithmetic as text (`Estimate.why`), so a plan (bench/plan.py) and a reader can
+Each number comes with its arithmetic as text (`Estimate.why`), so bench/job_resources.py and a reader can
 check it. Sizes come from the model's config.json where the folder is local (resources/models/<name>, a local
 model's path, a trained run), else from `models.<name>.size` (public model cards; config/paper.yaml states
 them), else from `compute.default_size` (config/config.yaml: a conservative 8B model). Throughput is an

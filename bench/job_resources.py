@@ -7,8 +7,8 @@ resources take), then the limits of the SLURM profile it breaks: a runtime the p
 model's jobs run on), a host memory estimate above an explicit compute.mem_mb or image.mem_mb. The jobs come from
 the workflow itself (`snakemake -n --forceall`, its job listing parsed), so the plan covers exactly the DAG.
 
-    .venv/bin/python bench/plan.py --configfile config/paper.yaml [--target all] [--device gpu] \\
-        [--profile profiles/slurm/config.yaml] [--out results/plan/paper]
+    .venv/bin/python bench/job_resources.py --configfile config/paper.yaml [--target all] [--device gpu] \\
+        [--profile profiles/slurm/config.yaml] [--out results/sizing/paper]
 
 writes OUT.tsv (every job, with the arithmetic of each number) and OUT.md (grouped per rule x model: jobs, GPUs,
 largest memory, disk, runtime; the limits broken; the arithmetic of the largest job of each group). Rules that
@@ -217,7 +217,7 @@ def main() -> None:
     ap.add_argument("--device", choices=["gpu", "cpu"], default="gpu",
                     help="gpu: the jobs get the GPUs their rules ask for (a cluster); cpu: a machine without one")
     ap.add_argument("--profile", default=str(ROOT / "profiles" / "slurm" / "config.yaml"))
-    ap.add_argument("--out", default=None, help="output prefix (default: results/plan/<config name>)")
+    ap.add_argument("--out", default=None, help="output prefix (default: results/sizing/<config name>)")
     ap.add_argument("--measured", default=None, metavar="WORKDIR",
                     help="also compare the max_rss of a finished run's benchmark files (WORKDIR/benchmarks) with the "
                          "estimates (use --device cpu for a run without a GPU): OUT.measured.{tsv,md}")
@@ -228,7 +228,7 @@ def main() -> None:
     jobs = dry_run_jobs(args.target, args.configfile)
     rows = plan(config, jobs, profile, args.device)
     name = "+".join(Path(c).stem for c in args.configfile) or "default"
-    out = Path(args.out or ROOT / "results" / "plan" / name)
+    out = Path(args.out or ROOT / "results" / "sizing" / name)
     out.parent.mkdir(parents=True, exist_ok=True)
     import pandas as pd
 
