@@ -106,10 +106,11 @@ MUTANTS = [
     ("windows-from-the-pool-end", "src/hyperfit/data.py", 'sorted(pool[:train["num_samples"]]',
      'sorted(pool[-train["num_samples"]:]', DATA),
     # training
-    ("early-stop-flipped", "src/hyperfit/training.py", 'all(row["val_loss"] < r["val_loss"]',
-     'all(row["val_loss"] > r["val_loss"]', TRAINING),
-    ("early-stop-skips-epoch-0", "src/hyperfit/training.py", "        keep_if_best(row)\n    n = len(train)",
-     "    n = len(train)", TRAINING),
+    ("early-stop-flipped", "src/hyperfit/training.py", 'all(history[-1]["val_loss"] < r["val_loss"]',
+     'all(history[-1]["val_loss"] > r["val_loss"]', TRAINING),
+    ("early-stop-skips-epoch-0", "src/hyperfit/training.py",
+     "        record(run, history, measure(run, 0, 0, None), best)",
+     "        history.append(measure(run, 0, 0, None))", TRAINING),
     ("val-loss-per-text", "src/hyperfit/training.py", 'val_loss = sum(r["nll_sum"] for r in s) / n',
      'val_loss = sum(r["nll_sum"] for r in s) / len(s)', TRAINING),
 ]
