@@ -117,6 +117,14 @@ CASES = [
     ({"followup.models": ["nope"]}, "followup.models: ['nope'] are not under models"),
     ({"comparison.decoding": "greedy_blocked"}, "comparison.decoding 'greedy_blocked' must be a decoding"),
     ({"comparison.temperature.low": 10}, "comparison.temperature: low (10) must be below high"),
+    ({"judge.model": "nope"}, "judge.model 'nope' is neither a model of models (smollm2-135m) nor a hub id"),
+    ({"judge.revision": "main"}, "judge.revision is read for a hub judge only; judge.model 'smollm2-135m' is a model"),
+    ({"judge.model": "smollm2-135m", "judge.revision": "main"}, "judge.revision is read for a hub judge only"),
+    ({"judge.prompt": "Which is better? {a} or {b} after {context}"},
+     "judge.prompt: unknown field(s) {context}; the fields are {question}, {prompt}, {a}, {b}"),
+    ({"judge.prompt": "{question} {a} {b}"}, "judge.prompt: the template lacks {prompt}, so the judge would not see"),
+    ({"judge.prompt": "{prompt} {a} {b} :-}"},
+     "judge.prompt: Single '}' encountered in format string; write a literal brace as {{ or }}"),
     # a key another reader reads, or none does: refused, not ignored
     ({"corpora.wiki.eval_split": "test"}, "corpora.wiki.eval_split: a key of reader hub, which reader gensim_wiki "
                                           "ignores: remove it (reader gensim_wiki reads file, sha256, min_chars)"),
@@ -210,7 +218,7 @@ def test_paper_config_follows_the_paper():
 
 # ------------------------------------------------------------------------------------- keys in messages
 KEY = r"\b(?:seed|assets|models|corpora|data|hyperfit|generation|metrics|sweeps|comparison|figure[149]|human|" \
-      r"downstream|image|evaluation|training|corpus|dataset|decoding)(?:\.(?:[A-Za-z_][A-Za-z_0-9]*|<[a-z]+>|\{[a-z_]+\}))+(?:\[\d+\])?"
+      r"judge|downstream|image|evaluation|training|corpus|dataset|decoding)(?:\.(?:[A-Za-z_][A-Za-z_0-9]*|<[a-z]+>|\{[a-z_]+\}))+(?:\[\d+\])?"
 
 
 def message_texts() -> list[tuple[str, str]]:

@@ -16,8 +16,8 @@ def _is_blocked(config: dict, decoding: str) -> bool:
 def problems(config: dict) -> list[str]:
     """Every cross-key problem of a schema-valid config (defaults filled in), one line each."""
     out: list[str] = []
-    for check in (_sources, _reader_keys, _duplicates, _data, _figures, _human, _downstream, _compute, _image,
-                  _sweeps, _context_sizes):
+    for check in (_sources, _reader_keys, _duplicates, _data, _figures, _human, _judge, _downstream, _compute,
+                  _image, _sweeps, _context_sizes):
         out += check(config)
     return out
 
@@ -288,6 +288,24 @@ def _human(config: dict) -> list[str]:
         annotation_files(human["annotations"])
     except UserError as exc:
         out.append(str(exc))
+    return out
+
+
+def _judge(config: dict) -> list[str]:
+    """The LLM judge (hyperfit.judge): a model the workflow can load, a revision only where it is read, and a
+    prompt template with the fields the judge fills."""
+    from .assets import HUB_ID
+    from .judge import template_problems
+
+    judge, models = config["judge"], config["models"]
+    out = template_problems(judge["prompt"])
+    name = judge["model"]
+    if name is not None and name not in models and not HUB_ID.match(name):
+        out.append(f"judge.model {name!r} is neither a model of models ({', '.join(models)}) nor a hub id "
+                   "(owner/name): name one, or null for the first model of models")
+    elif (name is None or name in models) and judge.get("revision") is not None:
+        out.append(f"judge.revision is read for a hub judge only; judge.model {name or next(iter(models))!r} is a "
+                   "model of models, loaded as its base weights are: set judge.revision to null")
     return out
 
 
