@@ -53,7 +53,7 @@ def test_raters_answer_reload_export_and_the_results_follow(browser, tmp_path):
             chosen[it["item_id"]] = wanted
             assert page.text_content("#done") == str(k)  # the counter follows every click
         assert page.get_attribute(f"#{items[0]['item_id']}", "class") == "done"
-        page.reload()  # the answers survive (localStorage)
+        page.reload()  # the answers survive (localStorage and the address's '#' part)
         assert page.text_content("#done") == str(len(items))
         for item_id, choice in chosen.items():
             assert page.is_checked(f'input[name="{item_id}"][value="{choice}"]')
@@ -92,4 +92,29 @@ def test_an_incomplete_export_asks_first(browser, tmp_path):
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert rows["item_id"].tolist() == [it["item_id"] for it in items]
     assert rows["choice"].tolist() == ["A"] + [""] * (len(items) - 1)
+    context.close()
+
+
+def test_answers_survive_a_reload_where_the_browser_keeps_no_storage(browser, tmp_path):
+    """A browser that refuses localStorage to local files (or a private window): the answers still survive a
+    reload, from the page's address."""
+    key, packets = make_study(synthetic_pairs(), raters=3, ratings_per_pair=3, seed=0)
+    items = packets[2]
+    page_file = tmp_path / "rater2.html"
+    page_file.write_text(packet_html(2, items, "q"), encoding="utf-8")
+    context = browser.new_context()
+    context.add_init_script("Object.defineProperty(window, 'localStorage', "
+                            "{get() { throw new DOMException('denied', 'SecurityError'); }});")
+    page = context.new_page()
+    page.goto(page_file.as_uri())
+    chosen = dict(zip([it["item_id"] for it in items[:3]], ["A", "equal", "B"]))
+    for item_id, choice in chosen.items():
+        answer(page, item_id, choice)
+    assert page.evaluate("() => { try { window.localStorage; return 'kept'; } catch (e) { return 'refused'; } }") \
+        == "refused"
+    page.reload()
+    assert page.text_content("#done") == "3"
+    for item_id, choice in chosen.items():
+        assert page.is_checked(f'input[name="{item_id}"][value="{choice}"]')
+    assert not page.is_checked(f'input[name="{items[3]["item_id"]}"][value="A"]')
     context.close()

@@ -162,8 +162,11 @@ function refresh(answers) {{
   document.getElementById("done").textContent = Object.keys(answers).length;
 }}
 if (typeof document !== "undefined") {{
+  // Answers are kept twice: in localStorage (they survive closing the tab) and in the page's own address after
+  // '#' (they survive a reload even where a browser keeps no storage for local files, or has not yet written it).
   let saved = {{}};
   try {{ saved = JSON.parse(window.localStorage.getItem(STORE) || "{{}}"); }} catch (e) {{ saved = {{}}; }}
+  try {{ Object.assign(saved, Object.fromEntries(new URLSearchParams(window.location.hash.slice(1)))); }} catch (e) {{ }}
   ITEMS.forEach(function (id) {{
     if (saved[id]) {{
       const input = document.querySelector('input[name="' + id + '"][value="' + saved[id] + '"]');
@@ -174,6 +177,8 @@ if (typeof document !== "undefined") {{
   document.addEventListener("change", function () {{
     const answers = collect();
     try {{ window.localStorage.setItem(STORE, JSON.stringify(answers)); }} catch (e) {{ /* private mode */ }}
+    try {{ window.history.replaceState(null, "", "#" + new URLSearchParams(answers)); }}
+    catch (e) {{ window.location.hash = new URLSearchParams(answers).toString(); }}
     refresh(answers);
   }});
   document.getElementById("export").addEventListener("click", function () {{
