@@ -125,6 +125,11 @@ rule followup_layers:
         rules.plot_followup_layers.output,
 
 
+rule followup_overrides:
+    input:
+        rules.make_followup_overrides.output,
+
+
 rule human_packets:
     input:
         rules.make_human_packets.output,

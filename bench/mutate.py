@@ -96,7 +96,7 @@ MUTANTS = [
     ("effective-dim-uncentred", "src/hyperfit/followup.py", "x = x - x.mean(0, keepdim=True)", "x = x", FOLLOWUP),
     ("mauve-references-uncut", "workflow/scripts/measure_mauve.py", 'it["reference"][:length]', 'it["reference"]',
      FOLLOWUP),
-    ("mauve-p-is-q", "workflow/scripts/measure_mauve.py", "mauve_score(refs[length], q,", "mauve_score(q, q,",
+    ("mauve-p-is-q", "workflow/scripts/measure_mauve.py", "mauve_by_domain(refs[length][0], q,", "mauve_by_domain(q, q,",
      FOLLOWUP),
     # the data split
     ("containment-exact-only", "src/hyperfit/data.py", 'if any(s["text"] in t or t in s["text"] for t in train_texts)',

@@ -10,7 +10,7 @@ from hyperfit import paths as P
 from hyperfit import settings as S
 from hyperfit import sizing as Z
 from hyperfit.config import duplicate_keys, problems, schema_error, token_needs
-from hyperfit.plan import Plan
+from hyperfit.plan import MAUVE_TABLES, Plan
 from hyperfit.revisions import apply_lock, hub_sources
 
 
@@ -91,7 +91,7 @@ wildcard_constraints:
     asset=one_of(config["assets"]),
     domain=one_of(config["corpora"]),
     suite="mmlu|glue",
-    table="table1|comparison",
+    table="|".join(MAUVE_TABLES),
     variant=one_of(VARIANTS),
 
 
@@ -156,8 +156,8 @@ def get_generation_inputs(wildcards):
     PLAN.check_generation(wildcards.model, wildcards.setting, wildcards.weights, wildcards.method)
     inputs = {"tokens": S.tokens(wildcards.model), "weights": get_weights(wildcards),
               **get_bias_inputs(wildcards)}
-    if wildcards.method.startswith(S.MATCHED):
-        inputs["temperature"] = S.temperature(wildcards.model, wildcards.method[len(S.MATCHED):])
+    if matched := S.matched_setting(wildcards.method):  # sampled or greedy at the matched temperature
+        inputs["temperature"] = S.temperature(wildcards.model, matched)
     return inputs
 
 
@@ -251,7 +251,8 @@ def source_file(key):
         return P.LMEVAL_SOURCE.format(suite=name)
     return {"image.model": P.MODEL_SOURCE.format(model=IMAGE_NAME),
             "image.dataset": P.IMAGE_DATA_SOURCE.format(image=IMAGE_NAME),
-            "followup.mauve.featurizer": P.MAUVE_FEATURIZER_SOURCE}[key]
+            "followup.mauve.featurizer": P.MAUVE_FEATURIZER_SOURCE, "quality.scorer": P.QUALITY_SCORER_SOURCE,
+            "quality.coherence": P.COHERENCE_MODEL_SOURCE}[key]
 
 
 def hub_records(*sections):
@@ -259,7 +260,7 @@ def hub_records(*sections):
     return [source_file(k) for k in HUB_SOURCES if k.split(".")[0] in sections]
 
 
-TEXT_SOURCES = hub_records("models", "corpora", "followup")  # what the text tables' numbers come from
+TEXT_SOURCES = hub_records("models", "corpora", "followup", "quality")  # what the text tables' numbers come from
 IMAGE_SOURCES = hub_records("image")
 
 
@@ -281,6 +282,19 @@ def runs_paths(runs, key):
     return list(dict.fromkeys(r[key] for r in runs if r.get(key)))
 
 
+def own_entropy_runs(model):
+    """The rows of the follow-up's bias table of `model` (bias strengths, then original and hyperfitted greedy)
+    whose entropy on their own continuations measure_own_entropy computes."""
+    return [r for r in RUNS["bias"] + RUNS["references"] if r["model"] == model]
+
+
+def hyperfitted_greedy(model):
+    """The hyperfitted model's greedy continuations (comparison.decoding, longest length) the overrides read."""
+    return next(r["texts"] for r in RUNS["references"] if r["model"] == model and r["setting"] == S.MAIN)
+
+
 def get_bias_inputs(wildcards):
-    """The logit bias a bias method's generation adds (the follow-up's fixed-bias decoding)."""
-    return {"bias": S.logit_bias_file(wildcards.model)} if wildcards.method.startswith(S.BIAS) else {}
+    """The logit bias a bias method's generation adds (the follow-up's fixed-bias decoding): the full one, or
+    the one restricted to its top-K tokens of largest rank rise."""
+    bias = S.bias_file(wildcards.model, wildcards.method)
+    return {"bias": bias} if bias else {}

@@ -1,6 +1,6 @@
-# Evaluation shared by every family: continuations (setting x weights x method x length), their per-text metrics
-# and their MAUVE against the human continuations, and the teacher-forced scores of the evaluation texts
-# (setting x weights).
+# Evaluation shared by every family: continuations (setting x weights x method x length), their per-text metrics,
+# their quality (scorer perplexity, coherence; and the human continuations') and their MAUVE against the human
+# continuations, and the teacher-forced scores of the evaluation texts (setting x weights).
 
 
 rule generate_texts:
@@ -105,6 +105,8 @@ rule measure_mauve:
         runs=lambda wildcards: PLAN.mauve_runs(wildcards.model, wildcards.table),
         featurizer=config["followup"]["mauve"]["featurizer"],
         max_tokens=config["followup"]["mauve"]["max_tokens"],
+        min_tokens=config["followup"]["mauve"]["min_tokens"],
+        scale=config["followup"]["mauve"]["scale"],
         seed=config["seed"],
     threads: JOB_THREADS
     resources:
@@ -117,3 +119,93 @@ rule measure_mauve:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/measure_mauve.py"
+
+
+# Quality beside diversity (hyperfit.quality): a scorer model's perplexity of each continuation given its prompt, and
+# prompt-continuation coherence; per generation file and, as the reference point, for the human continuations.
+rule get_quality_scorer:
+    output:
+        model=directory(P.QUALITY_SCORER),
+        source=P.QUALITY_SCORER_SOURCE,
+    params:
+        spec={"source": "hub", "id": config["quality"]["scorer"]["model"],
+              "revision": config["quality"]["scorer"]["revision"]},
+        key="quality.scorer",
+    log:
+        "logs/resources/quality_scorer.log",
+    benchmark:
+        "benchmarks/resources/quality_scorer.tsv"
+    resources:
+        **sized("get_quality_scorer"),
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_model.py"
+
+
+rule get_coherence_model:
+    output:
+        model=directory(P.COHERENCE_MODEL),
+        source=P.COHERENCE_MODEL_SOURCE,
+    params:
+        spec={"source": "hub", "id": config["quality"]["coherence"]["model"],
+              "revision": config["quality"]["coherence"]["revision"]},
+        key="quality.coherence",
+    log:
+        "logs/resources/coherence_model.log",
+    benchmark:
+        "benchmarks/resources/coherence_model.tsv"
+    resources:
+        **sized("get_coherence_model"),
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_model.py"
+
+
+rule measure_quality:
+    input:
+        texts=rules.generate_texts.output.texts,
+        tokenizer=get_base_model,
+        scorer=S.quality_model_dir(config, "scorer"),
+        coherence=S.quality_model_dir(config, "coherence"),
+    output:
+        table=P.QUALITY,
+    params:
+        quality=config["quality"],
+    threads: JOB_THREADS
+    resources:
+        **sized("measure_quality"),
+        gpu=config["quality"]["scorer"]["gpus"],
+    log:
+        "logs/eval/{model}/{setting}/{weights}/{method}-{length}.quality.log",
+    benchmark:
+        "benchmarks/eval/{model}/{setting}/{weights}/{method}-{length}.quality.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/measure_quality.py"
+
+
+rule measure_quality_human:
+    input:
+        tokens=rules.tokenize_data.output.tokens,
+        tokenizer=get_base_model,
+        scorer=S.quality_model_dir(config, "scorer"),
+        coherence=S.quality_model_dir(config, "coherence"),
+    output:
+        table=P.HUMAN_QUALITY,
+    params:
+        quality=config["quality"],
+    threads: JOB_THREADS
+    resources:
+        **sized("measure_quality_human"),
+        gpu=config["quality"]["scorer"]["gpus"],
+    log:
+        "logs/eval/{model}/human-{length}.quality.log",
+    benchmark:
+        "benchmarks/eval/{model}/human-{length}.quality.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/measure_quality.py"

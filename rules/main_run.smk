@@ -1,5 +1,5 @@
 # The main run (the paper's Section 3-4): original vs hyperfitted, every model, every decoding and length:
-# Figure 2 (training curves), Table 1 (perplexity, TTR, MAUVE, human preference), Figures 1 and 9 (TTR over a
+# Figure 2 (training curves), Table 1 (perplexity, TTR, MAUVE, quality, human preference), Figures 1 and 9 (TTR over a
 # text), Table 2 and Figure 3 (overlap with the training data), Table 3 and Figure 4 (the next-token
 # distribution). Measures first, then tables, then plots.
 
@@ -52,6 +52,8 @@ rule make_table1:
         scores=runs_paths(RUNS["variants"], "scores"),
         human=get_human_preference(),
         mauve=[S.mauve_file(m, "table1") for m in MODELS],
+        quality=runs_paths(RUNS["main"], "quality"),
+        human_quality=runs_paths(RUNS["main"], "human_quality"),
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
         selection=rules.select_passages.output.summary,  # where the texts come from, in the .md notes
     output:
@@ -59,6 +61,8 @@ rule make_table1:
         md=P.table_md("table1"),
     params:
         runs=RUNS["main"],
+        quality=config["quality"],
+        models=MODELS,
         variants=RUNS["variants"],
         ttr_window=config["metrics"]["ttr_window"],
         decodings=config["generation"]["decodings"],

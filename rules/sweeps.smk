@@ -68,6 +68,9 @@ rule make_table4:
         texts=runs_paths(RUNS["data_type"]
                          + RUNS["data_type_original"], "texts"),
         scores=runs_paths(RUNS["data_type_scores"] + RUNS["data_type_original_scores"], "scores"),
+        mauve=[S.mauve_file(m, "table4") for m in runs_paths(RUNS["data_type_original"], "model")],
+        quality=runs_paths(RUNS["data_type"] + RUNS["data_type_original"], "quality"),
+        human_quality=runs_paths(RUNS["data_type_original"], "human_quality"),
         human=get_human_preference(),
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
@@ -78,6 +81,8 @@ rule make_table4:
         original=RUNS["data_type_original"],
         ttr_window=config["metrics"]["ttr_window"],
         seed=config["seed"],
+        quality=config["quality"],
+        models=MODELS,
         human={"variants": {d: S.table4_variant(d) for d in config["sweeps"]["data_type"]["domains"]},
                "decoding": config["comparison"]["decoding"], "length": S.top_length(config),
                "original": {"variant": S.ORIGINAL, "decoding": config["comparison"]["decoding"]}},

@@ -7,7 +7,7 @@ import pytest
 import yaml
 from hyperfit.config import problems
 from snakemake.utils import validate
-from test_workflow import ROOT, job_counts, snakemake, with_changes, write_config
+from test_workflow import ROOT, dry_run, job_counts, snakemake, with_changes, write_config
 
 SCHEMA = ROOT / "config" / "schema.yaml"
 
@@ -48,7 +48,7 @@ def test_a_partial_configfile_is_completed_from_the_defaults(tmp_path):
     partial = tmp_path / "partial.yaml"
     partial.write_text("hyperfit:\n  epochs: 12\n")  # the default's own value: the same workflow
     res = snakemake("-n", "--forceall", "all", "--configfile", str(partial))
-    full = snakemake("-n", "--forceall", "all")
+    full = dry_run("all")
     assert res.returncode == 0 and full.returncode == 0, res.stderr[-2000:]
     assert job_counts(res.stdout) == job_counts(full.stdout)
     filled = {"hyperfit": {"epochs": 3}}

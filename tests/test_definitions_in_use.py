@@ -300,6 +300,36 @@ def test_entropy_matched_row_is_pure_sampling_at_the_matched_temperature(looping
     assert got == sampled_by_hand(load_model(str(looping_model_dir)), CONTEXTS, N_NEW, t, seed)
 
 
+@pytest.mark.parametrize("t", [0.37, 3.0])
+def test_greedy_at_the_matched_temperature_is_original_greedy(looping_model_dir, tmp_path, generate_spy, eval_tokens,
+                                                              t):
+    """The sanity row 'original, greedy at the entropy-matched temperature': through generate_texts.py with the
+    matched-temperature file, generate() decodes greedily with the logits divided by T (a TemperatureLogitsWarper
+    of that T reaches it, so the row does apply the temperature), and the token ids are identical to the
+    'original greedy' row's and to a greedy decoder written here (dividing by T > 0 keeps the argmax). Mutations
+    caught: settings.method_decoding's matched greedy `"do_sample": False` -> True (ids differ); generation.py no
+    longer adding the temperature to a greedy decoding (the warper is missing)."""
+    from transformers import TemperatureLogitsWarper
+
+    from hyperfit import settings as S
+    from hyperfit.modeling import load_model
+
+    config = default_config()
+    rows = comparison_rows(config)
+    row = rows["original, greedy at the entropy-matched temperature (= original greedy)"]
+    assert row["method"] == S.MATCHED_GREEDY + S.MAIN and row["temperature"] == S.temperature(row["model"], S.MAIN)
+    temp_file = write_json(tmp_path / "temperature.json", {"temperature": t, "entropy": 1.0, "matched": True})
+    got = generate_row(tmp_path, looping_model_dir, config, row, eval_tokens, generate_spy,
+                       extra_input={"temperature": temp_file})
+    kw = generate_spy.pop()  # the next row's generate() call is checked alone
+    assert kw["do_sample"] is False
+    warpers = [p for p in kw["logits_processor"] if isinstance(p, TemperatureLogitsWarper)]
+    assert [w.temperature for w in warpers] == [t]
+    greedy = generate_row(tmp_path, looping_model_dir, config, rows["original greedy"], eval_tokens, generate_spy)
+    assert got == greedy == greedy_by_hand(load_model(str(looping_model_dir)), CONTEXTS, N_NEW)
+    assert any(len(set(g)) > 1 for g in got)  # not a constant continuation: the argmax is decided at every step
+
+
 def test_top_p_rows_use_the_papers_top_p(looping_model_dir, tmp_path, generate_spy, eval_tokens):
     """'original Top-P': the configured Top-P decoding (p 0.9, T 0.7, top-k 50) reaches generate()."""
     config = default_config()
@@ -383,6 +413,9 @@ def per_text_logits(model, items) -> torch.Tensor:
                           for it in items])
 
 
+K_TOP = 7  # of the tiny model's 512 tokens (the follow-up: K = 500 of 32,000)
+
+
 def test_logit_bias_points_from_the_original_to_the_hyperfitted_model(tiny_model_dir, tmp_path, generate_spy):
     """compute_logit_bias.py, then generate_texts.py's bias method, against a naive oracle: b = mean over the
     texts' positions of (hyperfitted - original) logits, each text alone. At s = 1 the original's biased
@@ -402,13 +435,26 @@ def test_logit_bias_points_from_the_original_to_the_hyperfitted_model(tiny_model
     tokens_file = write_json(tmp_path / "tokens.json", tokens)
     run_script("compute_logit_bias", tmp_path,
                input={"tokens": tokens_file, "model": str(tiny_model_dir), "run": str(run_dir)},
-               output={"bias": str(tmp_path / "bias.pt"), "entropy": str(tmp_path / "entropy.json")},
-               params={"dtype": "float32", "batch_size": 2, "strengths": [0.0, 1.0]})
+               output={"bias": str(tmp_path / "bias.pt"), "bias_top": str(tmp_path / "bias_top.pt"),
+                       "entropy": str(tmp_path / "entropy.json")},
+               params={"dtype": "float32", "batch_size": 2, "strengths": [0.0, 1.0], "top_k": K_TOP})
     original, hyper = load_model(str(tiny_model_dir)), load_model(str(run_dir / "model"))
     lo, lh = per_text_logits(original, ITEMS), per_text_logits(hyper, ITEMS)
     b_hand = (lh - lo).mean(0)
     bias = torch.load(tmp_path / "bias.pt")
     assert torch.allclose(bias.double(), b_hand, atol=1e-5)
+    # the top-K bias: b on the K tokens whose rank (1 = largest logit) rises most on average, counted by brute
+    # force (a token's rank = 1 + how many tokens have a larger logit), 0 elsewhere
+    rank_o = 1 + (lo.unsqueeze(1) > lo.unsqueeze(2)).sum(-1)
+    rank_h = 1 + (lh.unsqueeze(1) > lh.unsqueeze(2)).sum(-1)
+    rise = (rank_o - rank_h).double().mean(0)
+    chosen = sorted(range(len(rise)), key=lambda t: (-float(rise[t]), t))[:K_TOP]
+    top_bias = torch.load(tmp_path / "bias_top.pt").double()
+    assert sorted(torch.nonzero(top_bias).flatten().tolist()) == sorted(chosen)
+    assert torch.allclose(top_bias[chosen], b_hand[chosen], atol=1e-5)
+    facts = json.loads((tmp_path / "entropy.json").read_text())
+    assert facts["top_tokens"] == chosen and facts["top_k"] == K_TOP
+    assert facts["entropy_top"]["1"] == pytest.approx(float(entropy_from_logits(lo + top_bias).mean()), rel=1e-5)
     # s = 1 at one position: original + b; over all positions: the hyperfitted model's mean logits
     biased = BiasProcessor(bias, 1.0)(None, lo.float())
     assert torch.allclose(biased[3].double(), lo[3] + b_hand, atol=1e-5)
@@ -469,7 +515,7 @@ def test_mauve_compares_generations_with_human_continuations_cut_to_their_length
                output={"table": str(tmp_path / "mauve.tsv")},
                params={"runs": [{"model": "m", "setting": "original", "weights": "model", "method": "greedy",
                                  "length": length, "texts": str(texts_file)}],
-                       "max_tokens": 128, "seed": 0, "featurizer": "tiny"})
+                       "max_tokens": 128, "seed": 0, "featurizer": "tiny", "min_tokens": None, "scale": 1})
     order = sorted(refs)  # (domain, index)
     # the oracle: each reference's first `length` tokens, decoded; a prefix of the whole human continuation
     expected = [tok.decode(tok(" " + refs[k])["input_ids"][:length]) for k in order]
@@ -477,17 +523,23 @@ def test_mauve_compares_generations_with_human_continuations_cut_to_their_length
     for k, text in zip(order, expected):
         assert (" " + refs[k]).startswith(text) and len(text) < len(refs[k])
     assert featurized[1] == [f"generated {d} {i}" for d, i in order]
-    (p, q), = compared
+    (p, q), *per_domain = compared  # pooled, then fiction, news
     assert p[:, 0].tolist() == [100, 101, 102] and q[:, 0].tolist() == [200, 201, 202]  # p humans, q generations
-    assert pd.read_csv(tmp_path / "mauve.tsv", sep="\t")["mauve"].tolist() == [0.5]
+    assert [(a[:, 0].tolist(), b[:, 0].tolist()) for a, b in per_domain] == [([100, 101], [200, 201]), ([102], [202])]
+    table = pd.read_csv(tmp_path / "mauve.tsv", sep="\t")
+    assert table["mauve"].tolist() == table["mauve_fiction"].tolist() == table["mauve_news"].tolist() == [0.5]
 
 
 # ------------------------------------------------------------------------------------------ per-layer statistics
-def test_layer_statistics_do_not_see_padding(tiny_model_dir, tmp_path):
+@pytest.mark.parametrize("skip_first", [False, True])
+def test_layer_statistics_do_not_see_padding(tiny_model_dir, tmp_path, skip_first):
     """measure_layers.py on texts of different lengths (padded in a batch of 3) equals the statistics of every
     text run alone, computed here with numpy: the participation ratio from the eigenvalues of np.cov, the
-    mean L2 distance position by position. Mutations caught: followup.hidden_states' `valid = mask.bool()` ->
-    all positions (`torch.ones_like(mask).bool()`); participation_ratio without centring."""
+    mean L2 distance and cosine similarity position by position; the rows are the embeddings, every block's
+    output (the last one read at the final norm's input, by a hook here) and the output after the final norm;
+    with skip_first_position each text's first position is left out. Mutations caught: followup.hidden_states'
+    `valid = mask.bool()` -> all positions (`torch.ones_like(mask).bool()`); participation_ratio without
+    centring; the pre-norm row taken after the norm; the first position kept when it should be skipped."""
     run_dir = tmp_path / "run"
     perturbed_copy(tiny_model_dir, run_dir / "model", scale=0.2)
     from hyperfit.modeling import load_model
@@ -497,28 +549,46 @@ def test_layer_statistics_do_not_see_padding(tiny_model_dir, tmp_path):
         run_script("measure_layers", tmp_path,
                    input={"tokens": write_json(tmp_path / "tokens.json", {"eval": ITEMS, "pad_id": 0}),
                           "model": str(tiny_model_dir), "run": str(run_dir)},
-                   output={"table": str(out)}, params={"dtype": "float32", "batch_size": batch_size})
+                   output={"table": str(out)},
+                   params={"dtype": "float32", "batch_size": batch_size, "skip_first_position": skip_first})
         return pd.read_csv(out, sep="\t")
 
     batched, one_by_one = table(3), table(1)
     pd.testing.assert_frame_equal(batched, one_by_one, rtol=1e-4)
 
     def states(model):
-        with torch.no_grad():
-            per_text = [model(torch.tensor([it["context"] + it["reference"]]), output_hidden_states=True).hidden_states
-                        for it in ITEMS]
-        return [np.concatenate([h[layer][0].double().numpy() for h in per_text]) for layer in range(len(per_text[0]))]
+        per_text = []
+        for it in ITEMS:
+            seen = []
+            hook = model.model.norm.register_forward_hook(lambda mod, args, out: seen.append(args[0]))
+            with torch.no_grad():
+                h = model(torch.tensor([it["context"] + it["reference"]]), output_hidden_states=True).hidden_states
+            hook.remove()
+            per_text.append([*h[:-1], seen[0], h[-1]])
+        first = 1 if skip_first else 0
+        return [np.concatenate([t[row][0, first:].double().numpy() for t in per_text])
+                for row in range(len(per_text[0]))]
 
     def ratio(x):
         eig = np.linalg.eigvalsh(np.cov(x, rowvar=False))
         return eig.sum() ** 2 / (eig ** 2).sum()
 
+    def cosine(x, y):
+        return float(((x * y).sum(1) / np.linalg.norm(x, axis=1) / np.linalg.norm(y, axis=1)).mean())
+
     a, b = states(load_model(str(tiny_model_dir))), states(load_model(str(run_dir / "model")))
-    assert a[0].shape[0] == sum(len(it["context"]) + len(it["reference"]) for it in ITEMS)
+    layers = 2  # the tiny model's blocks: embeddings, block 1, block 2 before the norm, block 2 after it
+    assert len(a) == len(batched) == layers + 2
+    assert batched["layer"].tolist() == [0, 1, 2, 2]
+    assert batched["stage"].tolist() == ["embeddings", "block output", "block output", "after the final norm"]
+    positions = sum(len(it["context"]) + len(it["reference"]) - skip_first for it in ITEMS)
+    assert a[0].shape[0] == positions and set(batched["positions"]) == {positions}
+    assert not np.allclose(a[2], a[3])  # the norm changes the states: the pre-norm row is its own
     assert batched["effective_dim_original"].tolist() == pytest.approx([ratio(x) for x in a], rel=1e-4)
     assert batched["effective_dim_hyperfitted"].tolist() == pytest.approx([ratio(x) for x in b], rel=1e-4)
     assert batched["l2_distance"].tolist() == pytest.approx(
         [float(np.linalg.norm(x - y, axis=1).mean()) for x, y in zip(a, b)], rel=1e-4)
+    assert batched["cosine_similarity"].tolist() == pytest.approx([cosine(x, y) for x, y in zip(a, b)], rel=1e-4)
 
 
 # ------------------------------------------------------------------------------------------ statistics

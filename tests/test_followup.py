@@ -1,14 +1,16 @@
 """The 2026 follow-up's analyses by hand: effective dimension of a hand-made covariance, the fixed-bias decoding on
-a tiny model against a step-by-step computation, layer rows, and MAUVE's wiring on tiny features."""
+a tiny model against a step-by-step computation, ranks and the top-K bias, layer rows, the overrides table, and
+MAUVE's wiring on tiny features."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
-from hyperfit.followup import (BiasProcessor, biased_entropy, layer_rows, logit_bias, mauve_score,
-                               participation_ratio, text_features)
+from hyperfit.followup import (BiasProcessor, biased_entropy, layer_rows, logit_bias, mauve_score, overrides_table,
+                               participation_ratio, text_features, token_ranks, top_k_bias)
 from hyperfit.modeling import load_model, load_tokenizer
 
 
@@ -32,6 +34,39 @@ def test_layer_rows_distance_and_dimension():
     assert rows[0]["l2_distance"] == pytest.approx(2.5)  # (5 + 0) / 2
     assert rows[1]["l2_distance"] == 0.0 and rows[1]["effective_dim_change"] == 0.0
     assert rows[0]["norm_original"] == pytest.approx(1.0) and rows[0]["layer"] == 0
+
+
+def test_layer_rows_cosine_similarity_by_hand():
+    a = [(0, "embeddings", torch.tensor([[1.0, 0.0], [0.0, 2.0]])), (1, "block output", torch.tensor([[3.0, 4.0]]))]
+    b = [(0, "embeddings", torch.tensor([[1.0, 1.0], [0.0, -5.0]])), (1, "block output", torch.tensor([[6.0, 8.0]]))]
+    rows = layer_rows(a, b)
+    assert rows[0]["cosine_similarity"] == pytest.approx((1 / math.sqrt(2) + -1.0) / 2)  # 45 degrees, opposite
+    assert rows[1]["cosine_similarity"] == pytest.approx(1.0)  # same direction, twice as long
+    assert rows[1]["l2_distance"] == pytest.approx(5.0) and rows[1]["stage"] == "block output"
+    assert [r["positions"] for r in rows] == [2, 1]
+
+
+def test_token_ranks_and_the_top_k_bias_by_hand():
+    # logits 0.5, 2.0, 2.0, -1.0: token 1 and 2 tie for the top (the lower id first, as argmax), then 0, then 3
+    assert token_ranks(torch.tensor([[0.5, 2.0, 2.0, -1.0]])).tolist() == [[3, 1, 2, 4]]
+    bias = torch.tensor([0.1, -0.2, 0.3, 0.4, -0.5], dtype=torch.float64)
+    rise = torch.tensor([1.0, 5.0, -2.0, 5.0, 0.5], dtype=torch.float64)
+    top, ids = top_k_bias(bias, rise, 3)
+    assert ids == [1, 3, 0]  # rises 5, 5 (tie: the lower id first), 1
+    assert top.tolist() == [0.1, -0.2, 0.0, 0.4, 0.0]
+    assert top_k_bias(bias, rise, 50)[0].tolist() == bias.tolist()  # K above the vocabulary: every token
+
+
+def test_overrides_table_by_hand():
+    per_text = pd.DataFrame({"domain": ["a", "a", "b"], "index": [0, 1, 0], "steps": [10, 10, 20],
+                             "overrides": [4, 0, 6], "rank_2": [2, 0, 1], "rank_3_5": [1, 0, 1], "rank_6_10": [0, 0, 1],
+                             "rank_11_100": [1, 0, 2], "rank_gt100": [0, 0, 1]})
+    t = overrides_table({"m": per_text}, seed=0).set_index("domain")
+    assert t.loc["all", "override_rate"] == pytest.approx(10 / 40)  # pooled over texts, not (0.4 + 0 + 0.3) / 3
+    assert t.loc["all", "share_rank_2"] == pytest.approx(3 / 10) and t.loc["all", "share_rank_gt10"] == pytest.approx(4 / 10)
+    assert t.loc["a", "override_rate"] == pytest.approx(4 / 20) and t.loc["b", "share_rank_gt100"] == pytest.approx(1 / 6)
+    assert t.loc["all", "override_rate_ci_low"] <= 0.25 <= t.loc["all", "override_rate_ci_high"]
+    assert t.loc["all", "steps"] == 40 and t.loc["all", "texts"] == 3
 
 
 def test_bias_decoding_on_a_tiny_model_by_hand(tiny_model_dir):

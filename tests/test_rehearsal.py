@@ -133,6 +133,25 @@ def test_the_sizes_the_jobs_are_sized_from_are_the_tiny_models_own(tmp_path):
         assert not cfg.tie_word_embeddings and paper["models"][name]["size"]["tied_embeddings"] is False
 
 
+def test_the_quality_models_sizes_are_the_tiny_models_own(tmp_path):
+    """sizes.yaml's quality.<role>.size states the tiny Qwen2 scorer's and the tiny BERT encoder's shapes."""
+    import math
+
+    from rehearsal.build import fill_bert, fill_qwen2
+    from safetensors import safe_open
+    from transformers import AutoConfig
+
+    sizes = yaml.safe_load(SIZES.read_text())["quality"]
+    for role, fill in (("scorer", fill_qwen2), ("coherence", fill_bert)):
+        fill(tmp_path / role)
+        cfg = AutoConfig.from_pretrained(tmp_path / role)
+        with safe_open(tmp_path / role / "model.safetensors", "np") as f:
+            params = sum(math.prod(f.get_slice(k).get_shape()) for k in f.keys())
+        size = sizes[role]["size"]
+        assert (size["params"], size["layers"], size["hidden"], size["vocab"], size["intermediate"]) == (
+            params, cfg.num_hidden_layers, cfg.hidden_size, cfg.vocab_size, cfg.intermediate_size), role
+
+
 def test_a_gated_model_is_refused_without_a_token_in_one_line(tmp_path):
     """The local hub refuses a gated repository's files as the hub does (401 without a token, 403 with another
     one, X-Error-Code GatedRepo); the download job's library call stops with one line naming what to do, and
@@ -215,12 +234,16 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     assert counts["get_model"] == 4 and counts["get_image_model"] == 1 and counts["evaluate_lmeval"] == 16
     # main runs; Llama's orders and swap; N=8; wiki, news; LoRA on all layers and on the last 5 (the follow-up)
     assert counts["train_setting"] == 4 + 3 + 1 + 2 + 2
-    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1
+    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1 + 1  # Table 1, comparison, Table 4
+    # quality: the tiny Qwen2 scorer and tiny BERT encoder fetched once each; Table 1's 4 models x 5 decodings x 2
+    # lengths, the comparison's own 5, Table 4's wiki and news; the human continuations per model and length
+    assert counts["get_quality_scorer"] == counts["get_coherence_model"] == 1
+    assert counts["measure_quality"] == 4 * 5 * 2 + 5 + 2 and counts["measure_quality_human"] == 4 * 2
     # every repository was downloaded through the hub's API, none missed
     served = " ".join(hub.served)
     for repo in ("TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T", "deepseek-ai/deepseek-llm-7b-base",
                  "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-70B", "openai/imagegpt-large",
-                 "openai-community/gpt2-large",
+                 "openai-community/gpt2-large", "Qwen/Qwen2.5-72B", "princeton-nlp/sup-simcse-bert-base-uncased",
                  "datasets/Salesforce/wikitext", "datasets/RealTimeData/bbc_news_alltime", "datasets/cais/mmlu",
                  "datasets/nyu-mll/glue", "datasets/uoft-cs/cifar10", "datasets/rehearsal/fiction-stories"):
         assert repo in served, repo
@@ -255,7 +278,8 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     assert {k: e["commit"] for k, e in lock.items()} == {k: hub.repo(kind(k), e["repo"]).sha for k, e in lock.items()}
     assert set(lock) == {"models.tinyllama-1.1b", "models.deepseek-llm-7b", "models.llama-3.1-8b",
                          "models.llama-3.1-70b", "corpora.fiction", "corpora.wiki", "corpora.news", "image.model",
-                         "image.dataset", "followup.mauve.featurizer", "downstream.mmlu", "downstream.glue"}
+                         "image.dataset", "followup.mauve.featurizer", "downstream.mmlu", "downstream.glue",
+                         "quality.scorer", "quality.coherence"}
     run = json.loads((work / "results/train/llama-3.1-8b/hyperfitted/run.json").read_text())
     assert run["revisions"]["models.llama-3.1-8b"]["commit"] == lock["models.llama-3.1-8b"]["commit"]
     assert "models.tinyllama-1.1b" not in run["revisions"] and "corpora.fiction" in run["revisions"]

@@ -72,8 +72,9 @@ def test_training_settings_fix_the_updates_and_skip_per_epoch_generation():
 def test_every_generation_and_scoring_is_listed_once():
     cfg = default_config()
     gens = S.generations(cfg)
-    # Table 1 (5), Figure 5 right and Table 4 (5), the comparison (3 + 2 LoRA), the fixed bias (4 strengths)
-    assert len(gens) == len({g["texts"] for g in gens}) == 19
+    # Table 1 (5), Figure 5 right and Table 4 (5), the comparison (4: repetition penalty, matched temperature sampled
+    # and greedy, early-stopped; + 2 LoRA), the fixed bias (5 strengths; the top-500 bias at the 4 nonzero ones)
+    assert len(gens) == len({g["texts"] for g in gens}) == 5 + 5 + 4 + 2 + 5 + 4
     assert len(S.scorings(cfg)) == 10
     blocked = [g for g in gens if g["method"] == "greedy_blocked"]
     assert [g["setting"] for g in blocked] == ["hyperfitted"]  # never on the original model
@@ -90,13 +91,18 @@ def test_comparison_rows_in_order_with_the_original_rows_once():
     rows = S.comparison_runs(cfg)
     labels = [r["label"] for r in rows if r["seed"] == 0]
     assert labels == ["original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
-                      "original, sampled at the entropy-matched temperature", "early-stopped greedy",
+                      "original, sampled at the entropy-matched temperature",
+                      "original, greedy at the entropy-matched temperature (= original greedy)", "early-stopped greedy",
                       "hyperfitted greedy", "hyperfitted Top-P", "hyperfitted greedy + citation blocker",
                       "full fine-tune, sweeps' base setting greedy", "LoRA on all layers, sweeps' base setting greedy",
                       "LoRA on the last 5 layers, sweeps' base setting greedy"]
     assert [r["label"] for r in rows if r["seed"] == 1][0] == "original, sampled at the entropy-matched temperature"
-    matched = [r for r in rows if r["method"].startswith(S.MATCHED)]
+    matched = [r for r in rows if r["method"].startswith(S.MATCHED) and not r["method"].startswith(S.MATCHED_GREEDY)]
     assert [S.generation_seed(cfg, r["model"], r["setting"], r["method"]) for r in matched] == [0, 1]
+    # the greedy sanity row: greedy at the same matched temperature, read from the same file as the sampled row
+    greedy = [r for r in rows if r["method"].startswith(S.MATCHED_GREEDY)]
+    assert [r["temperature"] for r in greedy] == [r["temperature"] for r in matched]
+    assert S.method_decoding(cfg, greedy[0]["method"]) == {"do_sample": False, "temperature": "matched"}
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -195,13 +201,15 @@ def test_match_temperature_recovers_a_known_temperature(tiny_model_dir):
 
 # ------------------------------------------------------------------------------------------ tables
 def test_comparison_row_measures_by_hand():
-    metrics = pd.DataFrame({"ttr": [3 / 6, 1.0], "overlap": [3, 2], "unique2": [2, 3], "total2": [3, 3],
+    metrics = pd.DataFrame({"ttr": [3 / 6, 1.0], "overlap": [3, 2], "unique2": [2, 9], "total2": [3, 9],
                             "unique3": [2, 2], "total3": [2, 2], "unique4": [1, 0], "total4": [1, 0]})
     scores = [{"n": 2, "nll_sum": 2.0, "entropy_sum": 1.0}, {"n": 2, "nll_sum": 2.0, "entropy_sum": 3.0}]
     row = comparison_row(metrics, scores, threshold=2)
     assert row["ttr"] == pytest.approx((3 / 6 + 1) / 2)
-    assert row["rep2"] == pytest.approx((1 / 3 + 0) / 2)  # "a b a b": bigrams ab, ba, ab -> 1 - 2/3
-    assert row["rep4"] == 0.0  # the second text has no 4-gram: left out
+    # "a b a b" (bigrams ab, ba, ab) and 10 distinct words: pooled 1 - (2 + 9) / (3 + 9) = 1/12, not the mean of
+    # 1/3 and 0 (1/6)
+    assert row["rep2"] == pytest.approx(1 / 12)
+    assert row["rep4"] == 0.0  # the second text has no 4-gram: adds nothing
     assert row["overlap_mean"] == 2.5 and row["overlap_share_gt"] == 0.5  # 3 > 2
     assert row["entropy"] == 1.0 and row["ppl"] == pytest.approx(math.e) and math.isnan(row["temperature"])
     assert math.isnan(row["early_stop_epoch"])
@@ -399,11 +407,19 @@ def test_bias_table_rows_and_spearman():
         return pd.DataFrame({"ttr": [ttr], "unique2": [1], "total2": [2], "unique3": [1], "total3": [1],
                              "unique4": [0], "total4": [0]})
 
-    runs = [{"model": "x", "label": f"s = {s:g}", "strength": s, "texts": f"t{s}"} for s in (0.0, 0.5, 1.0)]
-    metrics = {"t0.0": m(0.4), "t0.5": m(0.3), "t1.0": m(0.2), "ref": m(0.7)}
-    entropy = {"x": {"0": 3.0, "0.5": 2.0, "1": 1.0}}
+    runs = [{"model": "x", "label": f"s = {s:g}", "strength": s, "texts": f"t{s}", "bias": "all"}
+            for s in (0.0, 0.5, 1.0)]
+    runs += [{"model": "x", "label": f"s = {s:g}, top 5", "strength": s, "texts": f"k{s}", "bias": "top5"}
+             for s in (0.0, 0.5, 1.0)]
+    metrics = {"t0.0": m(0.4), "t0.5": m(0.3), "t1.0": m(0.2), "ref": m(0.7), "k0.0": m(0.4), "k0.5": m(0.5),
+               "k1.0": m(0.6)}
+    entropy = {"x": {"all": {"0": 3.0, "0.5": 2.0, "1": 1.0}, "top5": {"0": 3.0, "0.5": 2.5, "1": 2.0}}}
     refs = [{"model": "x", "label": "hyperfitted greedy", "texts": "ref", "scores": "sc"}]
-    t = bias_table(runs, metrics, entropy, refs, {"sc": [{"n": 2, "entropy_sum": 1.0}]})
-    assert t["ttr"].tolist() == [0.4, 0.3, 0.2, 0.7] and t["entropy"].tolist() == [3.0, 2.0, 1.0, 0.5]
+    t = bias_table(runs, metrics, entropy, refs, {"sc": [{"n": 2, "entropy_sum": 1.0}]}, {"t0.5": 1.5, "ref": 0.25})
+    assert t["ttr"].tolist() == [0.4, 0.3, 0.2, 0.4, 0.5, 0.6, 0.7]
+    assert t["entropy"].tolist() == [3.0, 2.0, 1.0, 3.0, 2.5, 2.0, 0.5]
+    assert t["bias"].tolist() == ["all"] * 3 + ["top5"] * 3 + [""]
+    assert t["entropy_own"].iloc[1] == 1.5 and t["entropy_own"].iloc[6] == 0.25 and math.isnan(t["entropy_own"].iloc[0])
     assert t["rep2"].iloc[0] == 0.5 and math.isnan(t["rep4"].iloc[0])
-    assert t["spearman_rho_strength_ttr"].iloc[0] == pytest.approx(-1.0)  # TTR falls as s rises
+    # per bias: TTR falls as s rises with the full bias and rises with the restricted one
+    assert t["spearman_rho_strength_ttr"].tolist()[:6] == pytest.approx([-1.0] * 3 + [1.0] * 3)

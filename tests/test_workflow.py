@@ -63,17 +63,26 @@ def test_dry_run_default():
     assert counts["train_setting"] == 1 + 7 + 2 and counts["get_pypi_asset"] == 3
     # generations: original greedy, top_p; hyperfitted greedy, top_p, greedy_blocked (the blocker needs training
     # data); 4, 8 (the base setting) and 16 windows, wiki, news; repetition penalty, matched temperature,
-    # early-stopped, the two LoRA models; the original model with 4 strengths of the follow-up's fixed bias
-    assert counts["generate_texts"] == 5 + 5 + 5 + 4
-    # per-text metrics of what the tables read: Tables 1-2 (5 files), the comparison's own six (the base
-    # setting's among them), the bias's four
-    assert counts["measure_texts"] == 5 + 6 + 4
+    # greedy at the matched temperature (the sanity row), early-stopped, the two LoRA models; the original model
+    # with the follow-up's fixed bias: 5 strengths (s = 0 is original greedy), 4 more with the top-500 bias
+    assert counts["generate_texts"] == 5 + 5 + 6 + 5 + 4
+    # per-text metrics of what the tables read: Tables 1-2 (5 files), the comparison's own seven (the base
+    # setting's among them), the bias's nine
+    assert counts["measure_texts"] == 5 + 7 + 9
     # scores, each forward pass once: original, hyperfitted (and its early-stopped weights), 3 shuffle models
     # (the base among them), wiki, news, the two LoRA models
     assert counts["score_texts"] == 10 and counts["match_temperature"] == 1
     assert counts["compute_logit_bias"] == counts["measure_layers"] == 1
-    assert counts["measure_mauve"] == 2  # per table that shows it: Table 1, the comparison
+    assert counts["measure_mauve"] == 3  # per table that shows it: Table 1, Table 4, the comparison
     assert "get_mauve_featurizer" not in counts  # the default's own model features the texts
+    # quality (scorer perplexity, coherence) of every generation file Tables 1 and 4 and the comparison show: Table
+    # 1's 5, the comparison's own 7 (the base setting's among them), Table 4's wiki and news (its fiction row is the
+    # base setting, its original greedy Table 1's); the human continuations once (one model, one length); the
+    # default's scorer and encoder are its own model, so nothing is fetched
+    assert counts["measure_quality"] == 5 + 7 + 2 and counts["measure_quality_human"] == 1
+    # the follow-up's hyperfitted greedy path through the original, and entropy on each row's own continuations
+    assert counts["measure_overrides"] == counts["make_followup_overrides"] == counts["measure_own_entropy"] == 1
+    assert "get_quality_scorer" not in counts and "get_coherence_model" not in counts
     assert counts["score_figure4_position"] == 2
     assert counts["evaluate_lmeval"] == 2 * 2 and counts["prepare_lmeval_tasks"] == 2  # variants x suites
     assert counts["make_figure1_data"] == counts["plot_figure1"] == 1
@@ -86,7 +95,10 @@ def test_dry_run_default():
     assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
     assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
     assert counts["write_plan"] == 1
-    assert sum(counts.values()) == 108 + 2 + 1 + 1  # the claims table and figure; MAUVE per table; the plan
+    # the claims table and figure; MAUVE per table; the plan; quality: 14 files + the human continuations, and
+    # Table 4's MAUVE; the follow-up's 6 more generation and metric files (matched greedy, s = 0.01, 4 top-500
+    # strengths), its overrides (measure, table) and own-continuation entropy
+    assert sum(counts.values()) == 108 + 2 + 1 + 1 + 14 + 1 + 1 + 6 + 6 + 3
 
 
 def test_dry_run_paper():
@@ -95,8 +107,9 @@ def test_dry_run_paper():
     counts = job_counts(res.stdout)
     # 4 models; (2 variants x 2 decodings + the hyperfitted greedy_blocked) x 3 lengths of generation per model
     assert counts["get_model"] == 4 and counts["tokenize_data"] == 4
-    # Tables 1-2; the comparison's own five (2 LoRA models); the follow-up's six bias strengths
-    assert counts["measure_texts"] == 4 * (2 * 2 + 1) * 3 + 5 + 6
+    # Tables 1-2; the comparison's own six (2 LoRA models, matched greedy); the follow-up's 8 bias strengths
+    # and 7 nonzero ones with the top-500 bias
+    assert counts["measure_texts"] == 4 * (2 * 2 + 1) * 3 + 6 + 8 + 7
     assert "get_pypi_asset" not in counts
     # lm-eval: 4 models x 2 variants x 2 suites (builtin mmlu, glue), task preparation once per suite
     assert counts["evaluate_lmeval"] == 4 * 2 * 2 and counts["prepare_lmeval_tasks"] == 2
@@ -109,14 +122,22 @@ def test_dry_run_paper():
     # TinyLlama around its main run (reused, not retrained): 7 more data quantities (2000 is the main run), wiki
     # and news, and the 2 LoRA variants of the main run
     assert counts["train_setting"] == 4 + 3 + 7 + 2 + 2
-    assert counts["generate_texts"] == 4 * 5 * 3 + 7 + 2 + 5 + 6
+    assert counts["generate_texts"] == 4 * 5 * 3 + 7 + 2 + 6 + 8 + 7
     # scores: 4 models x 2 variants, TinyLlama's early-stopped weights, 3 shuffle models, wiki, news, 2 LoRA
     assert counts["score_texts"] == 8 + 1 + 3 + 2 + 2
-    # gpt2-large features, per model and table that shows it: Table 1 (4 models), the comparison (TinyLlama)
-    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1
+    # gpt2-large features, per model and table that shows it: Table 1 (4 models), the comparison and Table 4
+    # (TinyLlama)
+    assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1 + 1
+    # quality: Tables 1-2's 60 generation files, the comparison's own 6, Table 4's wiki and news; the human
+    # continuations per model and length (4 x 3); Qwen2.5-72B and SimCSE fetched once each
+    assert counts["measure_quality"] == 4 * 5 * 3 + 6 + 2 and counts["measure_quality_human"] == 4 * 3
+    assert counts["measure_overrides"] == counts["make_followup_overrides"] == counts["measure_own_entropy"] == 1
+    assert counts["get_quality_scorer"] == counts["get_coherence_model"] == 1
     assert counts["lock_revisions"] == 1  # every hub commit recorded in results/revisions.lock.yaml
-    # + make_claims, plot_claims; + lock_revisions; MAUVE per table (one more); the plan
-    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1
+    # + make_claims, plot_claims; + lock_revisions; MAUVE per table (one more); the plan; quality: 67 files, 12
+    # human, 2 fetches, and Table 4's MAUVE; the follow-up's 10 more generation and metric files (matched greedy,
+    # 2 more strengths, 7 top-500 ones), overrides (measure, table) and own-continuation entropy
+    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1 + 68 + 12 + 2 + 1 + 10 + 10 + 3
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:

@@ -331,7 +331,7 @@ def bias_claims(bias: pd.DataFrame, per_text: dict[tuple[str, str], Sequence[flo
 
     rows = []
     for model, p in bias.groupby("model", sort=False):
-        swept = p[p["strength"].notna()]
+        swept = p[p["strength"].notna() & (p["bias"] == "all" if "bias" in p else True)]  # the full-vocabulary bias
         hyp = p[p["strength"].isna() & p["decoding"].str.startswith("hyperfitted")]
         if not len(swept) or not len(hyp):
             continue
@@ -347,11 +347,14 @@ def bias_claims(bias: pd.DataFrame, per_text: dict[tuple[str, str], Sequence[flo
 
 def layer_claims(layers: pd.DataFrame) -> list[dict]:
     """The late-layer ('terminal expansion') claims: the last layer's effective dimension rises, and the two
-    models' hidden states differ most at the last layer (L2 distance there over the largest before it)."""
+    models' hidden states differ most at the last layer (L2 distance there over the largest before it). The last
+    layer is the hidden state after the final norm (the last of transformers' hidden states); before it, the
+    embeddings and the outputs of the blocks before the last (not the last block's own output before the norm)."""
     rows = []
     for model, p in layers.groupby("model", sort=False):
-        p = p.sort_values("layer")
-        last, before = p.iloc[-1], p.iloc[:-1]
+        p = p.sort_values("layer", kind="stable")
+        last = p[p["stage"] == "after the final norm"].iloc[-1] if "stage" in p else p.iloc[-1]
+        before = p[p["layer"] < last["layer"]]
         rows.append(_row("followup_last_layer_dimension", model, "The last layer's effective dimension expands",
                          "follow-up, terminal expansion", "effective dimension +80.8 at the last block (TinyLlama)",
                          f"effective dimension change at layer {int(last['layer'])}", last["effective_dim_change"],

@@ -16,8 +16,8 @@ def _is_blocked(config: dict, decoding: str) -> bool:
 def problems(config: dict) -> list[str]:
     """Every cross-key problem of a schema-valid config (defaults filled in), one line each."""
     out: list[str] = []
-    for check in (_sources, _reader_keys, _duplicates, _data, _figures, _human, _judge, _downstream, _compute,
-                  _image, _sweeps, _context_sizes):
+    for check in (_sources, _reader_keys, _duplicates, _data, _figures, _human, _judge, _quality, _downstream,
+                  _compute, _image, _sweeps, _context_sizes):
         out += check(config)
     return out
 
@@ -306,6 +306,24 @@ def _judge(config: dict) -> list[str]:
     elif (name is None or name in models) and judge.get("revision") is not None:
         out.append(f"judge.revision is read for a hub judge only; judge.model {name or next(iter(models))!r} is a "
                    "model of models, loaded as its base weights are: set judge.revision to null")
+    return out
+
+
+def _quality(config: dict) -> list[str]:
+    """The quality measures' models (hyperfit.quality): each a model of models or a hub id, a revision only where it
+    is read."""
+    from .assets import HUB_ID
+
+    out, models = [], config["models"]
+    for role in ("scorer", "coherence"):
+        spec = config["quality"][role]
+        name = spec["model"] or next(iter(models))
+        if name not in models and not HUB_ID.match(name):
+            out.append(f"quality.{role}.model {name!r} is neither a model of models ({', '.join(models)}) nor a hub id "
+                       "(owner/name): name one")
+        elif name in models and spec.get("revision") is not None:
+            out.append(f"quality.{role}.revision is read for a hub model only; quality.{role}.model {name!r} is a model "
+                       "of models, loaded as its base weights are: set it to null")
     return out
 
 

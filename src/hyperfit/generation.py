@@ -11,7 +11,8 @@ def generate_batched(model, contexts: list[list[int]], max_new_tokens: int, pad_
     Contexts are processed in the given order in batches; sampling is seeded per batch so a result does
     not depend on what ran before it in the process. repetition_penalty: transformers' CTRL-style penalty
     (scores of tokens already in the context or continuation divided by it when positive, multiplied
-    when negative).
+    when negative). Greedy decoding with a temperature other than 1 takes the argmax of the logits divided by it
+    (the comparison's sanity row: the same tokens as greedy, temperature scaling keeps the order).
     """
     import torch
 
@@ -33,8 +34,13 @@ def generate_batched(model, contexts: list[list[int]], max_new_tokens: int, pad_
             torch.manual_seed(seed + b)
         else:
             kwargs.update(top_p=None, top_k=None, temperature=None)
-        if logits_processor is not None:
-            kwargs["logits_processor"] = logits_processor
+        processors = logits_processor
+        if not do_sample and temperature is not None and float(temperature) != 1.0:
+            from transformers import LogitsProcessorList, TemperatureLogitsWarper
+
+            processors = LogitsProcessorList([TemperatureLogitsWarper(float(temperature)), *(logits_processor or [])])
+        if processors is not None:
+            kwargs["logits_processor"] = processors
         if repetition_penalty is not None:
             kwargs["repetition_penalty"] = repetition_penalty
         with torch.no_grad():

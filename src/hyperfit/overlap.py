@@ -278,6 +278,29 @@ def rep_n(tokens: Sequence, n: int) -> float:
     return 1 - unique / total if total else math.nan
 
 
+def pooled_rep(unique: Iterable[int], total: Iterable[int]) -> float:
+    """rep-n of a set of texts, the one definition every table uses (SimCTG, Su et al. 2022, as its
+    measure_repetition_and_diversity computes it): 1 - (sum over texts of each text's distinct n-grams) / (sum over
+    texts of its n-grams), from the per-text counts of rep_counts. Pooled, so a long text weighs by its n-grams and a
+    text with no n-gram adds nothing; NaN where no text has one. On a 0-1 scale (SimCTG reports x 100); unlike
+    SimCTG's code (`while end_idx < len(token_list)`), every n-gram counts, the last one of each text included."""
+    u, t = list(unique), list(total)
+    if len(u) != len(t):
+        raise ValueError("rep-n needs one distinct count and one total count per text")
+    n = sum(t)
+    return 1 - sum(u) / n if n else math.nan
+
+
+def rep_columns(metrics) -> dict[str, float]:
+    """rep{n} for n in REP_ORDERS (pooled_rep) from a per-text metrics table's unique{n} and total{n} columns."""
+    return {f"rep{n}": pooled_rep(metrics[f"unique{n}"], metrics[f"total{n}"]) for n in REP_ORDERS}
+
+
+REP_NOTE = ("rep-n (SimCTG's, pooled): 1 - distinct n-grams / all n-grams of each text's whitespace-separated words, "
+            "both summed over the texts before dividing (texts weigh by their n-grams; SimCTG's code leaves out each "
+            "text's last n-gram, here every one counts; a 0-1 scale where SimCTG reports x 100)")
+
+
 def diversity(reps: Iterable[float]) -> float:
     """Product over n of (1 - rep-n)."""
     return math.prod(1 - r for r in reps)

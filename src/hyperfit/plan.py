@@ -14,32 +14,42 @@ import pandas as pd
 from . import settings as S
 
 # Which run lists each target of the Snakefile reads (a target reads the settings of every run in them). The
-# follow-up's layer table reads the main run of the follow-up's models; Figure 2 the main run of every model.
+# follow-up's layer table reads the main run of the follow-up's models; its overrides table their hyperfitted
+# greedy continuations (and the original model); Figure 2 the main run of every model.
 TARGET_RUNS = {
     "figure2": ("main_trains",), "table1": ("main", "variants"), "figure1": ("figure1",),
     "figure9": ("main_top",), "table2": ("main",), "figure3": ("main",), "table3": ("variants",),
     "figure4": ("variants",), "figure5": ("shuffle", "shuffle_original", "quantity", "quantity_original"),
     "table4": ("data_type", "data_type_original", "data_type_scores", "data_type_original_scores"),
     "comparison": ("comparison",), "followup_bias": ("bias", "references"),
-    "followup_layers": ("followup_trains",), "human_packets": ("human",), "human_results": ("human",),
+    "followup_layers": ("followup_trains",), "followup_overrides": ("overrides",), "human_packets": ("human",),
+    "human_results": ("human",),
     "table_mmlu": ("variants",), "table_glue": ("variants",), "figure_downstream": ("variants",),
 }
 TRAINING_COLUMNS = ("train_domain", "num_samples", "seq_len", "updates", "batch_size", "lr", "weight_decay",
                     "seed", "order", "swap")
 
 
-MAUVE_TABLES = {"table1": "main", "comparison": "comparison"}  # the tables with a MAUVE column: their run list
+# The tables with MAUVE columns: the run lists whose generation files each shows.
+MAUVE_TABLES = {"table1": ("main",), "comparison": ("comparison",), "table4": ("data_type", "data_type_original")}
+
+
+def _mauve_list(config: dict, name: str) -> list[dict]:
+    d = config["comparison"]["decoding"]
+    return {"main": lambda: S.main_runs(config), "comparison": lambda: S.comparison_runs(config),
+            "data_type": lambda: S.sweep_runs(config, "data_type", d),
+            "data_type_original": lambda: S.sweep_original(config, "data_type", d)}[name]()
 
 
 def mauve_runs(config: dict, model: str, table: str, runs: dict[str, list[dict]] | None = None) -> list[dict]:
     """The generation files of `model` whose MAUVE against the human continuations `table` shows, each once."""
     found: dict[str, dict] = {}
-    name = MAUVE_TABLES[table]
-    listed = runs[name] if runs else (S.main_runs(config) if name == "main" else S.comparison_runs(config))
-    for r in listed:
-        if r["model"] == model:
-            found.setdefault(r["texts"], {k: r[k] for k in ("model", "setting", "weights", "method", "length",
-                                                             "texts")})
+    for name in MAUVE_TABLES[table]:
+        listed = runs[name] if runs else _mauve_list(config, name)
+        for r in listed:
+            if r["model"] == model:
+                found.setdefault(r["texts"], {k: r[k] for k in ("model", "setting", "weights", "method", "length",
+                                                                 "texts")})
     return list(found.values())
 
 
@@ -69,6 +79,7 @@ class Plan:
             "data_type_scores": S.sweep_runs(c, "data_type"),
             "data_type_original_scores": S.sweep_original(c, "data_type"),
             "comparison": S.comparison_runs(c), "bias": S.bias_runs(c), "references": S.reference_runs(c),
+            "overrides": [r for r in S.reference_runs(c) if r["setting"] == S.MAIN],
             "human": S.human_runs(c),
         }
 
@@ -83,7 +94,8 @@ class Plan:
             out.add((r["model"], r["setting"]))
             if r.get("hyperfitted"):
                 out.add((r["model"], r["hyperfitted"]))
-        if target == "followup_bias":  # the bias is the hyperfitted-minus-original logits
+        if target in ("followup_bias", "followup_overrides"):  # the bias: hyperfitted minus original logits; the
+            # overrides: the hyperfitted greedy path teacher-forced through the original
             out |= {(m, s) for m in S.experiment_models(self.config, "followup") for s in (S.ORIGINAL, S.MAIN)}
         return out
 

@@ -210,8 +210,9 @@ def comparison_figure(table: pd.DataFrame):
 
 
 def followup_bias_figure(table: pd.DataFrame):
-    """TTR and mean entropy of the original model's greedy continuations by fixed-bias strength, with the
-    hyperfitted model's greedy TTR and entropy as dashed lines."""
+    """TTR and mean entropy of the original model's greedy continuations by fixed-bias strength, one line per bias
+    (the full one, the one on its top-K tokens), with the hyperfitted model's greedy TTR and entropy as dashed
+    lines."""
     import matplotlib.pyplot as plt
 
     models = list(dict.fromkeys(table["model"]))
@@ -219,9 +220,13 @@ def followup_bias_figure(table: pd.DataFrame):
     for row, model in zip(axes, models):
         part = table[table["model"] == model]
         swept = part[part["strength"].notna()].sort_values("strength")
+        kinds = swept["bias"].fillna("all") if "bias" in swept else pd.Series("all", index=swept.index)
         hyper = part[part["decoding"].str.startswith("hyperfitted")]
         for ax, col, label in ((row[0], "ttr", "greedy TTR"), (row[1], "entropy", "mean entropy (nats)")):
-            ax.plot(swept["strength"], swept[col], marker="o", label="original + s x bias")
+            for kind in dict.fromkeys(kinds):
+                line = swept[kinds == kind]
+                ax.plot(line["strength"], line[col], marker="o",
+                        label="original + s x bias" if kind == "all" else f"original + s x bias on its {kind}")
             if len(hyper):
                 ax.axhline(hyper[col].iloc[0], ls="--", color="C3", label="hyperfitted greedy")
             ax.set_xlabel("bias strength s")
@@ -234,19 +239,28 @@ def followup_bias_figure(table: pd.DataFrame):
 
 def followup_layers_figure(table: pd.DataFrame):
     """By layer: effective dimension of the original and the hyperfitted model's hidden states, and the mean
-    L2 distance between them."""
+    L2 distance and cosine similarity between them; the residual stream as lines, the state after the final norm
+    as a point of its own at the last layer."""
     import matplotlib.pyplot as plt
 
     models = list(dict.fromkeys(table["model"]))
-    fig, axes = plt.subplots(len(models), 2, figsize=(9, 3.2 * len(models)), squeeze=False)
+    fig, axes = plt.subplots(len(models), 3, figsize=(13, 3.2 * len(models)), squeeze=False)
     for row, model in zip(axes, models):
         part = table[table["model"] == model]
-        row[0].plot(part["layer"], part["effective_dim_original"], marker=".", label="original")
-        row[0].plot(part["layer"], part["effective_dim_hyperfitted"], marker=".", label="hyperfitted")
-        row[0].set_ylabel("effective dimension")
-        row[0].legend(fontsize=8)
-        row[1].plot(part["layer"], part["l2_distance"], marker=".", color="C3")
-        row[1].set_ylabel("mean L2 distance")
+        normed = part["stage"] == "after the final norm" if "stage" in part else part["layer"] < 0
+        stream, after = part[~normed], part[normed]
+        panels = ((row[0], [("effective_dim_original", "original", "C0"), ("effective_dim_hyperfitted", "hyperfitted",
+                                                                            "C1")], "effective dimension"),
+                  (row[1], [("l2_distance", "", "C3")], "mean L2 distance"))
+        if "cosine_similarity" in part:
+            panels += ((row[2], [("cosine_similarity", "", "C2")], "mean cosine similarity"),)
+        for ax, cols, ylabel in panels:
+            for col, label, colour in cols:
+                ax.plot(stream["layer"], stream[col], marker=".", color=colour, label=label or None)
+                ax.plot(after["layer"], after[col], marker="*", ls="none", ms=10, color=colour,
+                        label=f"{label} after the final norm".strip())
+            ax.set_ylabel(ylabel)
+            ax.legend(fontsize=8)
         for ax in row:
             ax.set_xlabel("layer (0 = embeddings)")
             ax.set_title(model)

@@ -43,6 +43,11 @@ def hub_sources(config: dict) -> dict[str, dict]:
     if mauve["featurizer"] not in config["models"]:
         out["followup.mauve.featurizer"] = {"kind": "model", "repo": mauve["featurizer"],
                                             "revision": mauve.get("revision"), "revision_key": "followup.mauve.revision"}
+    for role in ("scorer", "coherence"):  # the quality measures' models (hyperfit.quality)
+        spec = (config.get("quality") or {}).get(role)
+        if spec and spec["model"] is not None and spec["model"] not in config["models"]:
+            out[f"quality.{role}"] = {"kind": "model", "repo": spec["model"], "revision": spec.get("revision"),
+                                      "revision_key": f"quality.{role}.revision"}
     return out
 
 
@@ -59,6 +64,8 @@ def _set_revision(config: dict, key: str, commit: str) -> None:
         config["followup"]["mauve"]["revision"] = commit
     elif key.startswith("downstream."):
         config["downstream"][key[len("downstream."):]]["revision"] = commit
+    elif key.startswith("quality."):
+        config["quality"][key[len("quality."):]]["revision"] = commit
 
 
 def read_lock(path: str) -> dict[str, dict]:

@@ -11,7 +11,9 @@ experiments ask for it.
 Paths are hyperfit.paths' patterns, filled in by the functions under "paths" below. {weights} is `model` (the
 final weights) or `early_stopped` (the same run at its lowest validation loss); {method} is a decoding of
 generation.decodings, `repetition_penalty`, `matched_<setting>` (sampling at the temperature whose entropy
-matches that setting's) or `logit_bias_<s>` (the follow-up's fixed bias).
+matches that setting's), `matched_greedy_<setting>` (greedy at that temperature: a sanity row, equal to greedy),
+`logit_bias_<s>` (the follow-up's fixed bias) or `logit_bias_top<K>_<s>` (that bias on its K tokens of largest
+rank rise).
 """
 from __future__ import annotations
 
@@ -24,7 +26,9 @@ MAIN = "hyperfitted"        # the main hyperfitting run (config data + hyperfit)
 WEIGHTS = ("model", "early_stopped")
 REPETITION_PENALTY = "repetition_penalty"
 MATCHED = "matched_"        # method prefix: sampling at the temperature matched to a setting's entropy
+MATCHED_GREEDY = "matched_greedy_"  # method prefix: greedy at that matched temperature (= greedy: a sanity row)
 BIAS = "logit_bias_"        # method prefix: greedy with logits + s x the hyperfitted-minus-original bias
+BIAS_TOP = "logit_bias_top"  # method prefix: the same with the bias on its K tokens of largest rank rise only
 TRAIN_KEYS = ("train_domain", "num_samples", "seq_len", "updates", "batch_size", "lr", "weight_decay", "seed",
               "order", "swap", "lora")
 EXPERIMENTS = ("main", "shuffle", "quantity", "data_type", "comparison", "lora")
@@ -276,6 +280,17 @@ def text_table(model: str, name: str, weights: str, method: str, length: int) ->
     return P.TEXT_METRICS.format(model=model, setting=name, weights=weights, method=method, length=length)
 
 
+def quality_file(model: str, name: str, weights: str, method: str, length: int) -> str:
+    """Per-text scorer perplexity and coherence of one generation file (hyperfit.quality)."""
+    return P.QUALITY.format(model=model, setting=name, weights=weights, method=method, length=length)
+
+
+def human_quality_file(model: str, length: int) -> str:
+    """The same measures of the human continuations of the evaluation contexts, cut to `length` tokens of
+    `model`'s tokenizer (the reference point of every row of that model and length)."""
+    return P.HUMAN_QUALITY.format(model=model, length=length)
+
+
 def mauve_file(model: str, table: str) -> str:
     """MAUVE of the generation files of `model` that `table` shows (table1, comparison)."""
     return P.MAUVE.format(model=model, table=table)
@@ -301,6 +316,21 @@ def logit_bias_file(model: str) -> str:
 def logit_bias_entropy(model: str) -> str:
     """The original model's entropy under each bias strength."""
     return P.LOGIT_BIAS_ENTROPY.format(model=model)
+
+
+def logit_bias_top_file(model: str) -> str:
+    """The same bias restricted to its followup.bias_top_k tokens of largest rank rise (0 elsewhere)."""
+    return P.LOGIT_BIAS_TOP.format(model=model)
+
+
+def own_entropy_file(model: str) -> str:
+    """The entropy of each bias row's and reference row's distribution on its own greedy continuations."""
+    return P.OWN_ENTROPY.format(model=model)
+
+
+def overrides_file(model: str) -> str:
+    """Per text, the hyperfitted greedy path's overrides of the original's top-1 and their ranks."""
+    return P.OVERRIDES.format(model=model)
 
 
 def layers_file(model: str) -> str:
@@ -336,13 +366,37 @@ def top_length(config: dict) -> int:
     return max(lengths(config))
 
 
+def bias_method(s: float, top_k: int | None = None) -> str:
+    """The method of the fixed bias at strength s: the full bias, or (top_k) the bias on its top_k tokens of
+    largest rank rise; at s = 0 both are the original model's greedy decoding, one method."""
+    return f"{BIAS}{s:g}" if top_k is None or float(s) == 0.0 else f"{BIAS_TOP}{int(top_k)}_{s:g}"
+
+
 def bias_methods(config: dict) -> list[str]:
-    return [f"{BIAS}{s:g}" for s in config["followup"]["bias_strengths"]]
+    f = config["followup"]
+    return list(dict.fromkeys(bias_method(s, k) for k in (None, f["bias_top_k"]) for s in f["bias_strengths"]))
+
+
+def bias_file(model: str, method: str) -> str | None:
+    """The bias a generation method adds to the original model's logits: the full one (logit_bias_<s>), the one
+    restricted to its top-K tokens (logit_bias_top<K>_<s>), or None for a method without a bias."""
+    if method.startswith(BIAS_TOP):
+        return logit_bias_top_file(model)
+    return logit_bias_file(model) if method.startswith(BIAS) else None
+
+
+def matched_setting(method: str) -> str | None:
+    """The setting whose entropy a matched method's temperature matches (None for other methods)."""
+    for prefix in (MATCHED_GREEDY, MATCHED):
+        if method.startswith(prefix):
+            return method[len(prefix):]
+    return None
 
 
 def methods(config: dict) -> list[str]:
     return [*config["generation"]["decodings"], REPETITION_PENALTY,
-            *(MATCHED + name for name in trained_names(config)), *bias_methods(config)]
+            *(MATCHED + name for name in trained_names(config)),
+            *(MATCHED_GREEDY + name for name in trained_names(config)), *bias_methods(config)]
 
 
 def method_decoding(config: dict, method: str) -> dict:
@@ -354,8 +408,13 @@ def method_decoding(config: dict, method: str) -> dict:
     if method == REPETITION_PENALTY:
         comp = config["comparison"]
         return {**decs[comp["decoding"]], "repetition_penalty": comp["repetition_penalty"]}
+    if method.startswith(MATCHED_GREEDY):  # the logits divided by T, then argmax (generation.generate_batched)
+        return {"do_sample": False, "temperature": "matched"}
     if method.startswith(MATCHED):
         return {"do_sample": True, "top_p": 1.0, "top_k": 0, "temperature": "matched"}
+    if method.startswith(BIAS_TOP):  # the job reads the restricted bias (rules/common.smk: get_bias_inputs)
+        k, s = method[len(BIAS_TOP):].split("_", 1)
+        return {"do_sample": False, "logit_bias": float(s), "bias_top_k": int(k)}
     if method.startswith(BIAS):
         return {"do_sample": False, "logit_bias": float(method[len(BIAS):])}
     raise ValueError(f"unknown method {method!r}")
@@ -365,8 +424,7 @@ def generation_seed(config: dict, model: str, name: str, method: str,
                     settings: dict[tuple[str, str], Setting] | None = None) -> int:
     """Sampling seed: the setting's training seed (the master seed for the original model); for a matched-
     temperature row, the seed of the setting whose entropy is matched."""
-    if method.startswith(MATCHED):
-        name = method[len(MATCHED):]
+    name = matched_setting(method) or name
     s = (settings or lookup(config))[(model, name)]
     return s.train["seed"] if s.trained else int(config["seed"])
 
@@ -394,7 +452,9 @@ def run(model: str, name: str, weights: str = "model", method: str | None = None
            "train": None if name == ORIGINAL else train_dir(model, name), "scores": scores(model, name, weights)}
     if method is not None:
         out.update(method=method, length=int(length), texts=generation(model, name, weights, method, length),
-                   metrics=text_table(model, name, weights, method, length))
+                   metrics=text_table(model, name, weights, method, length),
+                   quality=quality_file(model, name, weights, method, length),
+                   human_quality=human_quality_file(model, length))
     return out
 
 
@@ -457,6 +517,8 @@ def comparison_runs(config: dict) -> list[dict]:
                       "model", REPETITION_PENALTY, False),
                      ("original, sampled at the entropy-matched temperature", ORIGINAL, "model", MATCHED + name,
                       True),
+                     ("original, greedy at the entropy-matched temperature (= original greedy)", ORIGINAL, "model",
+                      MATCHED_GREEDY + name, True),
                      (f"early-stopped {kind(main)}", name, "early_stopped", main, True)]
             rows += [(f"hyperfitted {kind(d)}", name, "model", d, True)
                      for d in sorted(decs, key=lambda d: is_blocked(config, d))]
@@ -471,7 +533,7 @@ def comparison_runs(config: dict) -> list[dict]:
                 if not per_seed and seed != first:
                     continue  # the original model's own rows do not depend on the training seed
                 r = run(model, setting, weights, method, top, seed=seed, label=label, hyperfitted=name)
-                r["temperature"] = temperature(model, name) if method.startswith(MATCHED) else None
+                r["temperature"] = temperature(model, name) if matched_setting(method) else None
                 r["history"] = history(model, name)
                 r["hyperfitted_train"] = train_dir(model, name)
                 out.append(r)
@@ -495,9 +557,14 @@ def human_runs(config: dict) -> list[dict]:
 
 def bias_runs(config: dict) -> list[dict]:
     """The follow-up's fixed-bias decoding: the original model, greedy with logits + s x bias for every
-    followup.bias_strengths s, at the longest length, per follow-up model."""
-    return [run(model, ORIGINAL, "model", f"{BIAS}{s:g}", top_length(config), strength=float(s), label=f"s = {s:g}")
-            for model in experiment_models(config, "followup") for s in config["followup"]["bias_strengths"]]
+    followup.bias_strengths s, at the longest length, per follow-up model; first the full bias (`bias`: all),
+    then the bias on its followup.bias_top_k tokens of largest rank rise (`bias`: top<K>; at s = 0 the same
+    generation as the full bias's, both being the original model's greedy decoding)."""
+    f = config["followup"]
+    k = int(f["bias_top_k"])
+    return [run(model, ORIGINAL, "model", bias_method(s, top), top_length(config), strength=float(s),
+                label=f"s = {s:g}" if top is None else f"s = {s:g}, top {k}", bias="all" if top is None else f"top{k}")
+            for model in experiment_models(config, "followup") for top in (None, k) for s in f["bias_strengths"]]
 
 
 def reference_runs(config: dict, experiment: str = "followup") -> list[dict]:
@@ -512,6 +579,21 @@ def featurizer_dir(config: dict) -> str:
     """The MAUVE featurizer: a model of the config (its base weights) or a hub model fetched for it."""
     name = config["followup"]["mauve"]["featurizer"]
     return base_model_dir(config, name) if name in config["models"] else P.MAUVE_FEATURIZER
+
+
+def quality_model(config: dict, role: str) -> str:
+    """The name of the quality scorer (role `scorer`) or coherence encoder (`coherence`): quality.<role>.model, a
+    model of models or a hub id; null: the first model of models."""
+    return config["quality"][role]["model"] or next(iter(config["models"]))
+
+
+def quality_model_dir(config: dict, role: str) -> str:
+    """The quality scorer (role `scorer`) or the coherence encoder (`coherence`): a model of the config (its
+    base weights) or a hub model fetched for it."""
+    name = quality_model(config, role)
+    if name in config["models"]:
+        return base_model_dir(config, name)
+    return P.QUALITY_SCORER if role == "scorer" else P.COHERENCE_MODEL
 
 
 def table4_variant(domain: str) -> str:
@@ -550,7 +632,8 @@ def scorings(config: dict) -> list[dict]:
 def targets(config: dict) -> list[str]:
     """The Snakefile's target rules that `all` builds: every figure and table the config asks for."""
     out = ["figure2", "table1", "figure1", "figure9", "table2", "figure3", "table3", "figure4", "figure5",
-           "table4", "comparison", "followup_bias", "followup_layers", "human_packets", "human_results"]
+           "table4", "comparison", "followup_bias", "followup_layers", "followup_overrides", "human_packets",
+           "human_results"]
     suites = config["downstream"]["suites"]
     out += [f"table_{suite}" for suite in ("mmlu", "glue") if suite in suites]
     if suites:

@@ -183,6 +183,22 @@ def featurizer_size(config: dict) -> Size:
     return size_from_spec(compute(config)["default_size"], "compute.default_size")
 
 
+def quality_size(config: dict, role: str) -> Size:
+    """The quality scorer (role `scorer`) or coherence encoder (`coherence`): a model of the config, or the hub
+    model fetched for it (its local config.json, else quality.<role>.size, else compute.default_size)."""
+    from .settings import quality_model, quality_model_dir
+
+    spec, name = config["quality"][role], quality_model(config, role)
+    if name in config["models"]:
+        return model_size(config, name)
+    folder = quality_model_dir(config, role)
+    if (cfg := local_config(folder)) is not None:
+        return size_from_config(cfg, f"{folder}/config.json")
+    if spec.get("size"):
+        return size_from_spec(spec["size"], f"quality.{role}.size")
+    return size_from_spec(compute(config)["default_size"], "compute.default_size")
+
+
 # ------------------------------------------------------------------------------------------ throughput
 def compute(config: dict) -> dict:
     """The config's throughput and memory assumptions (compute; defaults filled in by the schema)."""
@@ -467,13 +483,13 @@ def inference_estimate(config: dict, model: str, kind: str, device: str, size: S
                        threads: int = 1, method: str | None = None, length: int | None = None,
                        dtype: str | None = None, rule: str | None = None) -> Estimate:
     """A job that loads a model for inference. kind: generate, score, figure4, temperature, logit_bias,
-    layers, lmeval, mauve, complete_images."""
+    layers, own_entropy, overrides, lmeval, mauve, complete_images."""
     size = size or model_size(config, model)
     gpus = int(config["models"][model]["compute"].get("inference_gpus", 1)) if model in config["models"] else 1
     gpus = gpus if device == "gpu" else 1
     dtype = dtype or inference_dtype(config, model, device)
     w, w_text = weights_bytes(size, dtype)
-    models_loaded = 2 if kind in ("logit_bias", "layers") else 1
+    models_loaded = 2 if kind in ("logit_bias", "layers", "own_entropy") else 1
     host, gpu, disk = Parts(), Parts(), Parts()
     host.add(*_runtime_mb(config))
     work = Parts()  # memory of the computation (GPU when there is one, else host)
@@ -519,6 +535,23 @@ def inference_estimate(config: dict, model: str, kind: str, device: str, size: S
             h = (size.layers + 1) * n_texts * seq * size.hidden * 8  # plus the copy torch.cat makes
             host.add(3 * h, f"hidden states 3 x ({size.layers + 1} layers x {n_texts * seq} positions x "
                             f"{size.hidden} x 8 B (float64)) = {gb(3 * h)} (2 models + 1 concatenation copy)")
+        disk.add(MB, "a small table")
+    elif kind in ("own_entropy", "overrides"):  # generation files teacher-forced: context + the longest length
+        from .settings import bias_methods
+
+        length = max(config["generation"]["lengths"])
+        seq_gen = config["data"]["context_len"] + length
+        batch = min(sb, texts)
+        files = len(bias_methods(config)) + 2 if kind == "own_entropy" else 1  # bias rows + original, hyperfitted
+        if kind == "own_entropy":  # float64 logits, log-softmax and its exp (as logit_bias); the two biases
+            work.add(*logits_bytes(batch, seq_gen, size.vocab, 3, 8))
+            host.add(size.vocab * 8 * 2, f"the two biases {size.vocab} x 8 B x 2")
+        else:  # fp32 logits of a batch; one text's argsort and ranks (int64) at its generated positions
+            work.add(*logits_bytes(batch, seq_gen, size.vocab, 1))
+            work.add(*logits_bytes(1, length, size.vocab, 2, 8))
+        flops = files * 2 * size.params * texts * seq_gen
+        seconds.append((flops / tp.flops, f"{files} file(s) x 2 x {num(size.params)} x {texts} texts x {seq_gen} "
+                                          f"tokens / ({tp.text}) = {flops / tp.flops / 60:.3g} min"))
         disk.add(MB, "a small table")
     elif kind == "lmeval":
         batch = config["downstream"]["batch_size"]
@@ -649,9 +682,12 @@ def image_train_estimate(config: dict, rule: str, device: str, threads: int = 1)
 MODEL_RULES = {"train_setting": "train", "generate_texts": "generate", "score_texts": "score",
                "score_figure4_position": "figure4", "match_temperature": "temperature",
                "compute_logit_bias": "logit_bias", "measure_layers": "layers", "evaluate_lmeval": "lmeval",
+               "measure_own_entropy": "own_entropy", "measure_overrides": "overrides",
                "measure_mauve": "mauve", "get_model": "fetch", "get_mauve_featurizer": "fetch",
                "get_image_model": "fetch", "pretrain_image_model": "image_train",
-               "hyperfit_image_model": "image_train", "complete_images": "complete_images"}
+               "hyperfit_image_model": "image_train", "complete_images": "complete_images",
+               "measure_quality": "quality", "measure_quality_human": "quality", "get_quality_scorer": "fetch",
+               "get_coherence_model": "fetch"}
 
 
 def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: int = 1,
@@ -677,6 +713,9 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
             return get_model_estimate(config, model)
         if rule == "get_image_model":
             return fetch_estimate(config, rule, image_size(config), config["image"]["name"])
+        if rule in ("get_quality_scorer", "get_coherence_model"):
+            return fetch_estimate(config, rule, quality_size(config, "scorer" if rule == "get_quality_scorer"
+                                                              else "coherence"))
         return fetch_estimate(config, rule, featurizer_size(config))
     if kind == "image_train":
         return image_train_estimate(config, rule, "gpu" if device == "gpu" and rule == "hyperfit_image_model"
@@ -686,6 +725,8 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
         dtype = config["image"]["model"]["dtype"] if img_device == "gpu" else "float32"
         return inference_estimate(config, config["image"]["name"], kind, img_device, image_size(config), threads,
                                   dtype=dtype, rule=rule)
+    if kind == "quality":
+        return quality_estimate(config, rule, wildcards, device, threads)
     if kind == "mauve":  # one table's generation files; no GPU asked for: the featurizer runs on the CPU in fp32
         from .plan import mauve_runs
         return inference_estimate(config, model, kind, "cpu", featurizer_size(config), threads,
@@ -694,6 +735,47 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
     if kind == "lmeval":
         extra = {"method": wildcards["suite"]}
     return inference_estimate(config, model, kind, device, threads=threads, rule=rule, **extra)
+
+
+def quality_estimate(config: dict, rule: str, wildcards: dict, device: str, threads: int = 1) -> Estimate:
+    """A quality job (hyperfit.quality): the scorer (quality.scorer: its dtype, over its GPUs) and the coherence
+    encoder (fp32, beside it) loaded together; the scorer reads every evaluation text's prompt + continuation
+    (context_len + length tokens, counted in the generator's tokens), its fp32 logits, their float64 copy and
+    log-softmax at the scored positions; the encoder reads each prompt and continuation cut to its max_tokens."""
+    q = config["quality"]
+    scorer, enc = quality_size(config, "scorer"), quality_size(config, "coherence")
+    gpus = int(q["scorer"]["gpus"]) if device == "gpu" else 1
+    dtype = q["scorer"]["dtype"] if device == "gpu" else "float32"
+    w, w_text = weights_bytes(scorer, dtype)
+    e, e_text = weights_bytes(enc, "float32")
+    texts, _ = eval_tokens(config)
+    length = int(wildcards.get("length") or max(config["generation"]["lengths"]))
+    seq = config["data"]["context_len"] + length
+    batch = min(q["batch_size"], texts)
+    host, gpu, disk, work = Parts(), Parts(), Parts(), Parts()
+    host.add(*_runtime_mb(config))
+    work.add(*logits_bytes(batch, seq, scorer.vocab, 5))  # fp32 logits + float64 copy and log-softmax (4 + 8 + 8 B)
+    mt = q["coherence"]["max_tokens"]
+    work.add(batch * mt * enc.hidden * 4 * (enc.layers + 1), f"encoder hidden states {batch} x {mt} tokens x "
+                                                             f"{enc.hidden} x 4 B x {enc.layers + 1} layers")
+    tp = throughput(config, device, gpus, threads)
+    flops = 2 * scorer.params * texts * seq + 2 * enc.params * 2 * texts * mt
+    seconds = [_start(), (flops / tp.flops, f"2 x {num(scorer.params)} x {texts} texts x {seq} tokens + 2 x "
+                                            f"{num(enc.params)} x 2 x {texts} texts x {mt} tokens / ({tp.text}) = "
+                                            f"{flops / tp.flops / 60:.3g} min"),
+               _load_seconds(config, w + e)]
+    if device == "gpu":
+        host.add(w, f"{w_text} passing through host memory while loading")
+        gpu.add(w / gpus + e, f"{w_text} / {gpus} GPU(s) + {e_text}" if gpus > 1 else f"{w_text} + {e_text}")
+        for n, t in work.items:
+            gpu.add(n, t)
+        gpu.add(*_gpu_mb(config))
+    else:
+        host.add(w, w_text).add(e, e_text)
+        for n, t in work.items:
+            host.add(n, t)
+    disk.add(MB, "a small table")
+    return _finish(config, rule, wildcards.get("model", ""), device, gpus, host, gpu, disk, seconds)
 
 
 def fetch_estimate(config: dict, rule: str, size: Size, model: str = "") -> Estimate:

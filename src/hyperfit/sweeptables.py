@@ -6,7 +6,7 @@ import math
 import pandas as pd
 
 from .metrics import ttr
-from .overlap import REP_ORDERS
+from .overlap import REP_NOTE, rep_columns
 from .stats import agreement_rows, mean_ci
 from .tables import NOT_COLLECTED
 from .temperature import pooled_entropy
@@ -85,11 +85,13 @@ ORIGINAL_ROW = "none (original model)"
 
 
 def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict[str, list[dict]],
-                    original: dict[str, dict], window: int, human: dict | None = None) -> pd.DataFrame:
+                    original: dict[str, dict], window: int, human: dict | None = None,
+                    extra: dict[str, dict] | None = None) -> pd.DataFrame:
     """Rows: the original model (baseline) and the base setting hyperfitted on each training domain;
     columns: greedy TTR per evaluation domain and averaged (mean over seeds, 95% interval), perplexity
-    per evaluation domain, and the human columns human_<domain> and human_all: `human[(model, train_data)]`
-    (table4_human) where rated, else "not collected"."""
+    per evaluation domain, the columns of `extra[texts path]` (quality_point_values: each run's quality and MAUVE,
+    mean over seeds, 95% interval; `original[model]["texts_path"]` names the original's), and the human columns
+    human_<domain> and human_all: `human[(model, train_data)]` (table4_human) where rated, else "not collected"."""
     def measures(recs: list[dict], sc: list[dict]) -> dict:
         out = {}
         domains = sorted({r["domain"] for r in recs})
@@ -100,13 +102,15 @@ def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict
         out["ttr_average"] = sum(out[f"ttr_{d}"] for d in domains) / len(domains)
         return out
 
-    rows = [{"model": m, "train_data": ORIGINAL_ROW, "seed": None, **measures(o["texts"], o["scores"])}
-            for m, o in original.items()]
+    more = (lambda path: (extra or {}).get(path, {}))  # noqa: E731
+    rows = [{"model": m, "train_data": ORIGINAL_ROW, "seed": None, **measures(o["texts"], o["scores"]),
+             **more(o.get("texts_path"))} for m, o in original.items()]
     rows += [{"model": r["model"], "train_data": r["label"], "seed": r["seed"],
-              **measures(texts[r["texts"]], scores[r["scores"]])} for r in runs]
+              **measures(texts[r["texts"]], scores[r["scores"]]), **more(r["texts"])} for r in runs]
     per_seed = pd.DataFrame(rows)
     values = sorted((c for c in per_seed.columns if c.startswith(("ttr_", "ppl_"))),
                     key=lambda c: (c.startswith("ppl_"), c == "ttr_average", c))
+    values += list(dict.fromkeys(k for e in (extra or {}).values() for k in e))
     table = summarize(per_seed.drop(columns="seed"), ["model", "train_data"], values)
     domains = sorted(c[len("ttr_"):] for c in values if c.startswith("ttr_") and c != "ttr_average")
     for col in [f"human_{d}" for d in [*domains, "all"]]:
@@ -118,17 +122,13 @@ def data_type_table(runs: list[dict], texts: dict[str, list[dict]], scores: dict
 # ------------------------------------------------------------------------------------------ comparison
 def comparison_row(metrics: pd.DataFrame, scores: list[dict], threshold: int, temperature: dict | None = None,
                    history: pd.DataFrame | None = None, original: list[dict] | None = None) -> dict:
-    """The comparison's measures of one generation file, from its per-text metrics: mean TTR, mean rep-n
-    (words; texts without an n-gram left out), mean overlap with the setting's training windows and the
+    """The comparison's measures of one generation file, from its per-text metrics: mean TTR, rep-n (words;
+    overlap.pooled_rep, as every table), mean overlap with the setting's training windows and the
     share over `threshold`; the model's mean entropy and perplexity on the evaluation texts (at the matched
     temperature for a temperature row); for early-stopped weights, the epoch they come from (`history`); with
     the original model's scores, the top-1 agreement of the two models on the evaluation texts."""
     ttrs = metrics["ttr"].tolist()
-    row = {"ttr": sum(ttrs) / len(ttrs)}
-    for n in REP_ORDERS:
-        total = metrics[f"total{n}"]
-        reps = [1 - u / t for u, t in zip(metrics[f"unique{n}"], total) if t]
-        row[f"rep{n}"] = sum(reps) / len(reps) if reps else math.nan
+    row = {"ttr": sum(ttrs) / len(ttrs), **rep_columns(metrics)}
     overlaps = metrics["overlap"].tolist()
     row["overlap_mean"] = sum(overlaps) / len(overlaps)
     row["overlap_share_gt"] = sum(o > threshold for o in overlaps) / len(overlaps)
@@ -174,14 +174,49 @@ def comparison_text_statistics(table: pd.DataFrame, ttrs: dict[tuple[str, str], 
 
 COMPARISON_VALUES = ["ttr", "rep2", "rep3", "rep4", "entropy", "ppl", "overlap_mean", "overlap_share_gt",
                      "temperature", "early_stop_epoch", "top1_agreement", "trainable_parameters", "mauve"]
+QUALITY_VALUES = ["scorer_ppl", "coherence", "scorer_ppl_human", "coherence_human", "mauve_pairs"]
+
+
+def quality_point_values(quality: pd.DataFrame, human: pd.DataFrame, mauve: dict) -> dict:
+    """One generation file's quality columns for a per-seed row: scorer_ppl (tokens pooled), coherence (mean over
+    texts), the human continuations' own, MAUVE's pairs and per-domain values (hyperfit.quality)."""
+    def point(df):
+        n = df["scorer_tokens"].sum()
+        return (math.exp(df["scorer_nll_sum"].sum() / n) if n else math.nan), float(df["coherence"].mean())
+
+    ppl, coh = point(quality)
+    ppl_h, coh_h = point(human)
+    return {"scorer_ppl": ppl, "coherence": coh, "scorer_ppl_human": ppl_h, "coherence_human": coh_h,
+            "mauve_pairs": mauve["pairs"], **{k: v for k, v in mauve.items() if k.startswith("mauve_")}}
+
+
+def quality_text_statistics(table: pd.DataFrame, quality: dict[tuple, list[pd.DataFrame]], keys: list[str],
+                            name: str, seed: int) -> pd.DataFrame:
+    """95% bootstrap intervals over the evaluation texts of a seed-summarized table's scorer_ppl and coherence:
+    columns scorer_ppl_<name>_ci_* (whole texts resampled, each text's scorer tokens and NLL summed over the
+    seeds, tokens pooled again) and coherence_<name>_ci_* (each text's value first averaged over the seeds).
+    `quality[key]`: per seed, the per-text quality table of the row whose `keys` values are key."""
+    import numpy as np
+
+    from .stats import bootstrap_ci, bootstrap_ratio_ci, ci_columns, with_columns
+
+    rows = []
+    for _, row in table.iterrows():
+        parts = [q.sort_values(["domain", "index"]).reset_index(drop=True) for q in quality[tuple(row[k] for k in keys)]]
+        nll = np.sum([p["scorer_nll_sum"].to_numpy(float) for p in parts], axis=0)
+        tokens = np.sum([p["scorer_tokens"].to_numpy(float) for p in parts], axis=0)
+        coh = np.mean([p["coherence"].to_numpy(float) for p in parts], axis=0)
+        rows.append({**ci_columns(f"scorer_ppl_{name}", bootstrap_ratio_ci(nll, tokens, seed, np.exp)),
+                     **ci_columns(f"coherence_{name}", bootstrap_ci(coh, seed))})
+    return with_columns(table, rows)
 
 
 COMPARISON_NOTES = """Notes:
 
 - Each cell: mean over training seeds [95% t-interval]; one seed gives the value alone. The original model's own
   rows do not depend on a training seed.
-- ttr: type-token ratio of the last generated tokens (metrics.ttr_window); rep2/rep4: share of repeated word
-  2-/4-grams (SimCTG's rep-n; rep3 is in the .tsv).
+- ttr: type-token ratio of the last generated tokens (metrics.ttr_window); rep2/rep4: """ + REP_NOTE + """ (rep3 is
+  in the .tsv; per seed, then the mean over seeds).
 - entropy, ppl: the model's mean next-token entropy (nats) and perplexity on the evaluation texts (context +
   reference); for the temperature row, of softmax(logits / T) at the matched T.
 - overlap_mean: mean longest token run shared with that model's training windows; overlap_share_gt: share of
@@ -197,19 +232,26 @@ COMPARISON_NOTES = """Notes:
 - ttr_text (95% interval): 95% bootstrap interval of the TTR over the evaluation texts (each text's value first
   averaged over the seeds; .tsv: ttr_text_ci_*); ttr_diff: mean paired difference from original greedy of the
   same model on the same texts [paired bootstrap interval]; ttr_diff_p: two-sided paired permutation test of no
-  difference (10,000 permutations)."""
+  difference (10,000 permutations).
+- scorer_ppl, coherence (and their _human reference, mauve_pairs, mauve_<domain>): as in Table 1's notes, mean over
+  seeds [95% t-interval]; scorer_ppl_text, coherence_text (95% interval): 95% bootstrap interval over the evaluation
+  texts (.tsv: *_text_ci_*; for scorer_ppl whole texts resampled and tokens pooled again)."""
 
 
-def comparison_markdown(table: pd.DataFrame, threshold: int) -> str:
+def comparison_markdown(table: pd.DataFrame, threshold: int, quality_lines: list[str] | None = None) -> str:
     """The comparison's people's view (hyperfit.readable) with its notes: seeds beside the method; rep3, the
-    (constant) interval of trainable_parameters and ttr_vs (always original greedy) left to the .tsv."""
+    (constant) interval of trainable_parameters and ttr_vs (always original greedy) left to the .tsv, and so are
+    the seed intervals of the human continuations' values and of mauve_pairs (they do not depend on a seed).
+    `quality_lines`: the quality columns' notes (hyperfit.quality.quality_notes)."""
     from .readable import readable_markdown
 
     hidden = ["rep3", "rep3_ci_low", "rep3_ci_high", "trainable_parameters_ci_low", "trainable_parameters_ci_high",
-              "ttr_vs"]
+              "ttr_vs", *(f"{c}_ci_{e}" for c in ("scorer_ppl_human", "coherence_human", "mauve_pairs")
+                          for e in ("low", "high"))]
     first = ["model", "method", "seeds"]
     show = table[[*first, *(c for c in table.columns if c not in first and c not in hidden)]]
-    return readable_markdown(show, COMPARISON_NOTES.format(threshold=threshold)).rstrip("\n")
+    notes = COMPARISON_NOTES.format(threshold=threshold) + "".join(f"\n{line}" for line in quality_lines or [])
+    return readable_markdown(show, notes).rstrip("\n")
 
 
 def table4_human(preference: pd.DataFrame, spec: dict) -> dict[tuple[str, str], dict]:
@@ -226,8 +268,9 @@ def table4_human(preference: pd.DataFrame, spec: dict) -> dict[tuple[str, str], 
     return out
 
 
-def table4_notes(window: int) -> str:
-    """How every column of Table 4 is defined (written under the table)."""
+def table4_notes(window: int, quality_lines: list[str] | None = None) -> str:
+    """How every column of Table 4 is defined (written under the table); `quality_lines`: the quality columns'
+    (hyperfit.quality.quality_notes)."""
     return "\n".join([
         "Notes:", "",
         f"- ttr_<domain>: mean greedy TTR (last {window} generated tokens) on that evaluation domain; ttr_average: "
@@ -242,6 +285,12 @@ def table4_notes(window: int) -> str:
         "averaged over seeds; .tsv: ttr_all_ci_*); ttr_diff: mean paired difference from the original model on the "
         "same texts [paired bootstrap interval]; ttr_diff_p: two-sided paired permutation test of no difference "
         "(10,000 permutations).",
+        "- mauve: MAUVE of the greedy continuations against the human ones of the same contexts (see Table 1's notes "
+        "for the featurizer); scorer_ppl, coherence, their _human reference, mauve_pairs, mauve_<domain>: as in "
+        "Table 1's notes, each the mean over seeds [95% t-interval]; scorer_ppl_all, coherence_all (95% interval): "
+        "95% bootstrap interval over all evaluation texts (.tsv: *_all_ci_*; scorer_ppl: whole texts resampled, "
+        "tokens pooled again).",
+        *(quality_lines or []),
     ])
 
 
@@ -275,32 +324,35 @@ def table4_statistics(table: pd.DataFrame, runs: list[dict], texts: dict[str, li
 
 # ------------------------------------------------------------------------------------------ the follow-up
 def bias_table(runs: list[dict], metrics: dict[str, pd.DataFrame], entropy: dict[str, dict],
-               references: list[dict], scores: dict[str, list[dict]]) -> pd.DataFrame:
-    """The follow-up's fixed-bias decoding: per model and strength s, the original model's greedy TTR, rep-2/3/4
-    (words) and mean entropy with logits + s x bias; then, for reference, original and hyperfitted greedy
-    (their own entropy). `metrics[texts]`: per-text metrics; `entropy[model]`: {s: entropy}; `scores[path]`."""
+               references: list[dict], scores: dict[str, list[dict]],
+               own: dict[str, float] | None = None) -> pd.DataFrame:
+    """The follow-up's fixed-bias decoding: per model, bias (`all`: the full-vocabulary bias; `top<K>`: restricted
+    to the K tokens whose rank rises most) and strength s, the original model's greedy TTR, rep-2/3/4 (words,
+    overlap.pooled_rep) and mean entropy with logits + s x bias on the evaluation texts; then, for reference,
+    original and hyperfitted greedy (their own entropy). `metrics[texts]`: per-text metrics;
+    `entropy[model][bias]`: {s: entropy}; `scores[path]`; `own[texts]`: the entropy of the row's distribution on
+    its own greedy continuations (followup.own_entropy), column entropy_own (NaN where not given)."""
     from scipy import stats
 
+    own = own or {}
     rows = []
     for r in runs:
-        m = metrics[r["texts"]]
-        rows.append({"model": r["model"], "decoding": r["label"], "strength": r["strength"],
-                     **_text_means(m), "entropy": entropy[r["model"]][f"{r['strength']:g}"]})
+        m, kind = metrics[r["texts"]], r.get("bias", "all")
+        rows.append({"model": r["model"], "decoding": r["label"], "bias": kind, "strength": r["strength"],
+                     **_text_means(m), "entropy": entropy[r["model"]][kind][f"{r['strength']:g}"],
+                     "entropy_own": own.get(r["texts"], math.nan)})
     for r in references:
         sc = scores[r["scores"]]
-        rows.append({"model": r["model"], "decoding": r["label"], "strength": math.nan,
-                     **_text_means(metrics[r["texts"]]), "entropy": pooled_entropy(sc)})
+        rows.append({"model": r["model"], "decoding": r["label"], "bias": "", "strength": math.nan,
+                     **_text_means(metrics[r["texts"]]), "entropy": pooled_entropy(sc),
+                     "entropy_own": own.get(r["texts"], math.nan)})
     table = pd.DataFrame(rows)
     table["spearman_rho_strength_ttr"] = math.nan
-    for model, part in table[table["strength"].notna()].groupby("model"):
+    for _, part in table[table["strength"].notna()].groupby(["model", "bias"]):
         if part["strength"].nunique() > 2:
             table.loc[part.index, "spearman_rho_strength_ttr"] = stats.spearmanr(part["strength"], part["ttr"]).statistic
     return table
 
 
 def _text_means(metrics: pd.DataFrame) -> dict:
-    out = {"ttr": float(metrics["ttr"].mean())}
-    for n in REP_ORDERS:
-        reps = [1 - u / t for u, t in zip(metrics[f"unique{n}"], metrics[f"total{n}"]) if t]
-        out[f"rep{n}"] = sum(reps) / len(reps) if reps else math.nan
-    return out
+    return {"ttr": float(metrics["ttr"].mean()), **rep_columns(metrics)}

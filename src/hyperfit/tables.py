@@ -71,8 +71,9 @@ def table1(text_tables: dict[tuple, pd.DataFrame], score_tables: dict[tuple, pd.
     return table
 
 
-def table1_notes(ttr_window: int) -> str:
-    """How every column of Table 1 is defined (written under the table)."""
+def table1_notes(ttr_window: int, quality_lines: list[str] | None = None) -> str:
+    """How every column of Table 1 is defined (written under the table); `quality_lines`: the quality columns'
+    (hyperfit.quality.quality_notes)."""
     return "\n".join([
         "Notes:",
         "",
@@ -97,8 +98,39 @@ def table1_notes(ttr_window: int) -> str:
         "[paired bootstrap interval of that difference; .tsv: ttr_diff_ci_*]; ttr_diff_p: two-sided paired "
         "permutation test of no difference (each text's two values swapped at random, 10,000 permutations, "
         "scipy.stats.permutation_test).",
+        *(quality_lines or []),
         "",
     ])
+
+
+def table1_quality(table: pd.DataFrame, quality: dict[tuple, pd.DataFrame], human: dict[tuple, pd.DataFrame],
+                   mauve: dict[tuple, dict], seed: int) -> pd.DataFrame:
+    """Table 1 with the quality columns (hyperfit.quality.quality_values: scorer_ppl, coherence and their 95%
+    bootstrap intervals over the texts), the human continuations' own (scorer_ppl_human, coherence_human) and
+    MAUVE's pairs and per-domain values. `quality[(model, variant, decoding, length)]`: a per-text quality table;
+    `human[(model, length)]`: the human continuations'; `mauve[(model, variant, decoding, length)]`: a row of the
+    MAUVE table (pairs, mauve_<domain>)."""
+    from .quality import human_values, quality_values
+    from .stats import with_columns
+
+    rows = []
+    for r in table.itertuples():
+        key = (r.model, r.variant, r.decoding, int(r.length))
+        m = mauve[key]
+        rows.append({**quality_values(quality[key], seed), **human_values(human[(r.model, int(r.length))], seed),
+                     "mauve_pairs": m["pairs"], **{k: v for k, v in m.items() if k.startswith("mauve_")}})
+    return with_columns(table, rows)
+
+
+def mauve_rows(frames: list[pd.DataFrame], keys: tuple[str, ...]) -> dict[tuple, dict]:
+    """The rows of MAUVE tables (measure_mauve) keyed by `keys`, each with pairs and its mauve_<domain> values."""
+    table = pd.concat(frames, ignore_index=True)
+    out = {}
+    for _, r in table.iterrows():
+        key = tuple(int(r[k]) if k == "length" else r[k] for k in keys)
+        out[key] = {"mauve": r["mauve"], "pairs": r["pairs"],
+                    **{c: r[c] for c in table.columns if c.startswith("mauve_")}}
+    return out
 
 
 def read_text_metrics(runs: list[dict]) -> dict[tuple, pd.DataFrame]:
@@ -110,9 +142,9 @@ def read_text_metrics(runs: list[dict]) -> dict[tuple, pd.DataFrame]:
 
 def table2(overlap_tables: dict[tuple, pd.DataFrame], threshold: int) -> pd.DataFrame:
     """Rows: model x variant x decoding x length. Means over texts of Self-BLEU, Dataset BLEU, gzip ratio;
-    training-data overlap mean, max and share of texts over `threshold` tokens; rep-n pooled over texts
-    (1 - sum of distinct n-grams / sum of n-grams, as SimCTG) and diversity = prod_n (1 - rep-n)."""
-    from .overlap import REP_ORDERS
+    training-data overlap mean, max and share of texts over `threshold` tokens; rep-n (overlap.pooled_rep, the
+    one definition of every table) and diversity = prod_n (1 - rep-n)."""
+    from .overlap import REP_ORDERS, rep_columns
 
     rows = []
     for (model, variant, decoding, length), df in sorted(overlap_tables.items()):
@@ -120,10 +152,9 @@ def table2(overlap_tables: dict[tuple, pd.DataFrame], threshold: int) -> pd.Data
                "self_bleu": df["self_bleu"].mean(), "dataset_bleu": df["dataset_bleu"].mean(),
                "overlap_mean": df["overlap"].mean(), "overlap_max": int(df["overlap"].max()),
                f"overlap_share_gt{threshold}": float((df["overlap"] > threshold).mean())}
+        row.update(rep_columns(df))
         div = 1.0
         for n in REP_ORDERS:
-            total = df[f"total{n}"].sum()
-            row[f"rep{n}"] = 1 - df[f"unique{n}"].sum() / total if total else math.nan
             div *= 1 - row[f"rep{n}"]
         row["diversity"] = div
         row["gzip_ratio"] = df["gzip_ratio"].mean()
@@ -133,7 +164,7 @@ def table2(overlap_tables: dict[tuple, pd.DataFrame], threshold: int) -> pd.Data
 
 def table2_notes(threshold: int) -> str:
     """How every column of Table 2 is defined (written under the table)."""
-    from .overlap import BLEU_EPSILON, BLEU_ORDER, REP_ORDERS
+    from .overlap import BLEU_EPSILON, BLEU_ORDER, REP_NOTE, REP_ORDERS
 
     reps = "/".join(str(n) for n in REP_ORDERS)
     return "\n".join([
@@ -155,9 +186,7 @@ def table2_notes(threshold: int) -> str:
         "- overlap: per text, the longest run of consecutive generated token ids (the model's own tokens) that "
         "occurs contiguously inside one training window; mean and max over texts, and "
         f"overlap_share_gt{threshold}: the share of texts whose overlap exceeds {threshold} tokens.",
-        f"- rep{{{reps}}}: 1 - distinct n-grams / all n-grams of each text's words, both summed over the "
-        "texts before dividing (as SimCTG, but counting every n-gram including the last); "
-        f"diversity = prod over n in {{{reps}}} of (1 - rep-n).",
+        f"- rep{{{reps}}}: {REP_NOTE}; diversity = prod over n in {{{reps}}} of (1 - rep-n).",
         "- gzip_ratio: UTF-8 bytes of the decoded text / its gzip size (level 9), mean over texts; higher is "
         "more repetitive (short texts fall below 1 from gzip's fixed overhead).",
         "",

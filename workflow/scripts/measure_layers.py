@@ -1,5 +1,6 @@
 """Where hyperfitting changes the network: per layer, the effective dimension (participation ratio) of the
-original and the hyperfitted model's hidden states on the evaluation texts, and the mean distance between them."""
+original and the hyperfitted model's hidden states on the evaluation texts, and the mean distance and cosine
+similarity between them; the last block's output before and after the final norm as rows of their own."""
 from hyperfit.runner import run
 
 
@@ -14,8 +15,10 @@ def main(sm):
 
     tokens = read_json(sm.input.tokens)
     items, pad, batch = tokens["eval"], tokens["pad_id"], sm.params.batch_size
-    original = hidden_states(load_model(sm.input.model, sm.params.dtype), items, pad, batch)
-    hyperfitted = hidden_states(load_model(str(Path(sm.input.run) / "model"), sm.params.dtype), items, pad, batch)
+    skip = bool(sm.params.skip_first_position)
+    original = hidden_states(load_model(sm.input.model, sm.params.dtype), items, pad, batch, skip)
+    hyperfitted = hidden_states(load_model(str(Path(sm.input.run) / "model"), sm.params.dtype), items, pad, batch,
+                                skip)
     table = pd.DataFrame(layer_rows(original, hyperfitted))
     write_table(table, sm.output.table)
     print(table.to_string())
