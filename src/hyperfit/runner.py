@@ -26,12 +26,10 @@ def run(snakemake, main: Callable) -> None:
     with open(log_path, "w", buffering=1) as log:
         sys.stdout = sys.stderr = log
         try:
-            try:
-                import torch
-
-                torch.set_num_threads(int(threads))
-            except ImportError:
-                pass
+            # torch takes its thread count from OMP_NUM_THREADS when a job first imports it; a job that never does
+            # (tables, plots) does not pay for the import
+            if "torch" in sys.modules:
+                sys.modules["torch"].set_num_threads(int(threads))
             main(snakemake)
             note_revisions(snakemake)
         except UserError as exc:
