@@ -39,6 +39,7 @@ GENERATION = ["tests/test_blocker.py", "tests/test_sweeps.py", NEW]
 FOLLOWUP = ["tests/test_followup.py", NEW]
 DATA = ["tests/test_data.py", NEW]
 TRAINING = ["tests/test_training.py", NEW]
+JUDGE = ["tests/test_judge.py", "tests/test_human.py"]
 
 # (name, file, original text, mutated text, tests)
 MUTANTS = [
@@ -98,6 +99,23 @@ MUTANTS = [
      FOLLOWUP),
     ("mauve-p-is-q", "workflow/scripts/measure_mauve.py", "mauve_by_domain(refs[length][0], q,", "mauve_by_domain(q, q,",
      FOLLOWUP),
+    ("top-k-bias-smallest-rise", "src/hyperfit/followup.py", "order = torch.argsort(-rise, stable=True)",
+     "order = torch.argsort(rise, stable=True)", FOLLOWUP),
+    ("pre-norm-row-after-the-norm", "src/hyperfit/followup.py",
+     "states = [*out.hidden_states[:-1], captured[0], out.hidden_states[-1]]",
+     "states = [*out.hidden_states[:-1], out.hidden_states[-1], out.hidden_states[-1]]", FOLLOWUP),
+    ("first-position-kept", "src/hyperfit/followup.py", "valid[:, 0] = False", "valid[:, 0] = valid[:, 0]",
+     FOLLOWUP),
+    ("cosine-of-one-model", "src/hyperfit/followup.py", "cosine_similarity(a, b, dim=1", "cosine_similarity(a, a, dim=1",
+     FOLLOWUP),
+    ("overrides-count-top1", "src/hyperfit/followup.py", '"overrides": int((rank > 1).sum())',
+     '"overrides": int((rank >= 1).sum())', FOLLOWUP),
+    ("rep-n-per-text-mean", "src/hyperfit/overlap.py", "return 1 - sum(u) / n if n else math.nan",
+     "return sum(1 - a / b for a, b in zip(u, t) if b) / sum(1 for b in t if b) if n else math.nan", METRICS),
+    # the LLM judge
+    ("judge-one-order-decides", "src/hyperfit/judge.py",
+     'return outcome_ab if outcome_ab == outcome_ba and outcome_ab != "equal" else "equal"',
+     'return outcome_ab', JUDGE),
     # the data split
     ("containment-exact-only", "src/hyperfit/data.py", 'if any(s["text"] in t or t in s["text"] for t in train_texts)',
      'if any(s["text"] == t for t in train_texts)', DATA),
