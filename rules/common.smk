@@ -10,6 +10,7 @@ from hyperfit import paths as P
 from hyperfit import settings as S
 from hyperfit import sizing as Z
 from hyperfit.config import duplicate_keys, problems, schema_error, token_needs
+from hyperfit.judge import judge_model
 from hyperfit.plan import MAUVE_TABLES, Plan
 from hyperfit.revisions import apply_lock, hub_sources
 
@@ -184,6 +185,28 @@ def get_matched_scores(wildcards):
     return S.scores(wildcards.model, wildcards.setting)
 
 
+def get_human_ratings():
+    """The study's key and the rater files, where rater files are given (the judge's agreement with the raters)."""
+    if not config["human"]["annotations"]:
+        return {}
+    return {"key": P.HUMAN_KEY, "annotations": get_annotation_files()}
+
+
+JUDGE_PARAMS = {"name": judge_model(config), "method": config["judge"]["method"],
+                "iterations": config["human"]["bootstrap_iterations"],
+                "default": judge_model(config) in config["models"]}  # what the judge's notes say
+
+
+def judge_inputs(table):
+    """What a table with judge columns reads: the judge's outcomes of its pairs per model (and for Table 1 the
+    judge's sanity check), and the raters' files where given."""
+    models = list(dict.fromkeys(r["model"] for r in S.judge_runs(config, table)))
+    out = {"judge": [S.judge_file(m, table) for m in models]}
+    if table == "table1":
+        out["judge_shuffled"] = [P.JUDGE_SHUFFLED_SUMMARY.format(model=m) for m in models]
+    return out
+
+
 def get_human_preference():
     """The human study's results where rater files are given; without them the tables say 'not collected' and
     need nothing from the study (so Table 1 and Table 4 do not pull each other's rater packets)."""
@@ -252,7 +275,7 @@ def source_file(key):
     return {"image.model": P.MODEL_SOURCE.format(model=IMAGE_NAME),
             "image.dataset": P.IMAGE_DATA_SOURCE.format(image=IMAGE_NAME),
             "followup.mauve.featurizer": P.MAUVE_FEATURIZER_SOURCE, "quality.scorer": P.QUALITY_SCORER_SOURCE,
-            "quality.coherence": P.COHERENCE_MODEL_SOURCE}[key]
+            "quality.coherence": P.COHERENCE_MODEL_SOURCE, "judge.model": P.JUDGE_MODEL_SOURCE}[key]
 
 
 def hub_records(*sections):
@@ -260,7 +283,7 @@ def hub_records(*sections):
     return [source_file(k) for k in HUB_SOURCES if k.split(".")[0] in sections]
 
 
-TEXT_SOURCES = hub_records("models", "corpora", "followup", "quality")  # what the text tables' numbers come from
+TEXT_SOURCES = hub_records("models", "corpora", "followup", "quality", "judge")  # what the text tables' numbers come from
 IMAGE_SOURCES = hub_records("image")
 
 

@@ -49,3 +49,82 @@ rule summarize_human_ratings:
         "../envs/main.yaml"
     script:
         "../workflow/scripts/summarize_human_ratings.py"
+
+
+# The LLM judge (hyperfit.judge) on the same pairs: per model and table that shows it (Table 1: the study's
+# comparisons; Table 4: its Table 4 pairs and the original row), each pair in both orders; and its sanity check on
+# Table 1's human continuations against their own sentences shuffled.
+rule get_judge_model:
+    output:
+        model=directory(P.JUDGE_MODEL),
+        source=P.JUDGE_MODEL_SOURCE,
+    params:
+        spec={"source": "hub", "id": config["judge"]["model"], "revision": config["judge"]["revision"]},
+        key="judge.model",
+    log:
+        "logs/resources/judge_model.log",
+    benchmark:
+        "benchmarks/resources/judge_model.tsv"
+    resources:
+        **sized("get_judge_model"),
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/get_model.py"
+
+
+rule judge_pairs:
+    input:
+        texts=lambda wildcards: runs_paths(S.judge_runs(config, wildcards.table, wildcards.model), "texts"),
+        tokens=rules.tokenize_data.output.tokens,
+        tokenizer=get_base_model,
+        judge=S.judge_model_dir(config),
+    output:
+        table=P.JUDGE,
+    params:
+        runs=lambda wildcards: S.judge_runs(config, wildcards.table, wildcards.model),
+        judge=config["judge"],
+        name=judge_model(config),
+        question=config["human"]["question"],
+    threads: JOB_THREADS
+    resources:
+        **sized("judge_pairs"),
+        gpu=config["judge"]["gpus"],
+    log:
+        "logs/judge/{model}/{table}.log",
+    benchmark:
+        "benchmarks/judge/{model}/{table}.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/judge_pairs.py"
+
+
+rule judge_shuffled:
+    input:
+        texts=lambda wildcards: runs_paths(S.judge_runs(config, "table1", wildcards.model), "texts"),
+        tokens=rules.tokenize_data.output.tokens,
+        tokenizer=get_base_model,
+        judge=S.judge_model_dir(config),
+    output:
+        table=P.JUDGE_SHUFFLED,
+        summary=P.JUDGE_SHUFFLED_SUMMARY,
+    params:
+        runs=lambda wildcards: S.judge_runs(config, "table1", wildcards.model),
+        judge=config["judge"],
+        name=judge_model(config),
+        question=config["human"]["question"],
+        iterations=config["human"]["bootstrap_iterations"],
+        seed=config["seed"],
+    threads: JOB_THREADS
+    resources:
+        **sized("judge_shuffled"),
+        gpu=config["judge"]["gpus"],
+    log:
+        "logs/judge/{model}/shuffled.log",
+    benchmark:
+        "benchmarks/judge/{model}/shuffled.tsv"
+    conda:
+        "../envs/main.yaml"
+    script:
+        "../workflow/scripts/judge_pairs.py"

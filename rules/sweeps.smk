@@ -72,6 +72,7 @@ rule make_table4:
         quality=runs_paths(RUNS["data_type"] + RUNS["data_type_original"], "quality"),
         human_quality=runs_paths(RUNS["data_type_original"], "human_quality"),
         human=get_human_preference(),
+        **judge_inputs("table4"),
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:
         tsv=report(P.table("table4"), caption="../report/table4.rst", category="Tables"),
@@ -83,6 +84,7 @@ rule make_table4:
         seed=config["seed"],
         quality=config["quality"],
         models=MODELS,
+        judge=JUDGE_PARAMS,
         human={"variants": {d: S.table4_variant(d) for d in config["sweeps"]["data_type"]["domains"]},
                "decoding": config["comparison"]["decoding"], "length": S.top_length(config),
                "original": {"variant": S.ORIGINAL, "decoding": config["comparison"]["decoding"]}},

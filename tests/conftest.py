@@ -6,8 +6,16 @@ from pathlib import Path
 import pytest
 
 
-def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0, layers: int = 2) -> Path:
-    """A `layers`-layer Llama (about 0.1M parameters at 2 layers) with a byte-level BPE trained on gensim's news text."""
+# A chat template of the instruct models' kind (the LLM judge needs one): each message in role markers, then the
+# assistant's marker
+CHAT = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
+        "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+
+
+def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0, layers: int = 2,
+                     chat_template: str | None = None) -> Path:
+    """A `layers`-layer Llama (about 0.1M parameters at 2 layers) with a byte-level BPE trained on gensim's news text;
+    its tokenizer given `chat_template` if any."""
     import torch
     from gensim.test.utils import datapath
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -22,6 +30,8 @@ def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0, layers
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
     bpe.train_from_iterator(lines, trainer)
     tok = PreTrainedTokenizerFast(tokenizer_object=bpe, eos_token="<eos>", pad_token="<eos>")
+    if chat_template is not None:
+        tok.chat_template = chat_template
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=bpe.get_vocab_size(), hidden_size=32, intermediate_size=64,
                          num_hidden_layers=layers, num_attention_heads=2, num_key_value_heads=2,
@@ -36,7 +46,8 @@ def build_tiny_model(out_dir: Path, vocab_size: int = 512, seed: int = 0, layers
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
-    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-llama")
+    """The suite's tiny model; its chat template lets the tiny workflow's LLM judge (judge.model null) run on it."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-llama", chat_template=CHAT)
 
 
 @pytest.fixture(scope="session")

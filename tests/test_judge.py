@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import build_tiny_model
+from conftest import CHAT, build_tiny_model
 from hyperfit.errors import UserError
 from hyperfit.human import PAIR, group_summary
 from hyperfit.judge import (DEFAULT_PROMPT, SHUFFLED, answer_logprobs, answer_tokens, chat_ids, cohen_kappa,
@@ -21,8 +21,6 @@ from hyperfit.judge import (DEFAULT_PROMPT, SHUFFLED, answer_logprobs, answer_to
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTION = "Which continuation of the text is better? Judge how fluent, coherent and interesting it is."
-CHAT = ("{% for m in messages %}<|{{ m['role'] }}|>\n{{ m['content'] }}\n{% endfor %}"
-        "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
 
 
 # ------------------------------------------------------------------------------------------ orders, answers

@@ -134,15 +134,20 @@ def test_the_sizes_the_jobs_are_sized_from_are_the_tiny_models_own(tmp_path):
 
 
 def test_the_quality_models_sizes_are_the_tiny_models_own(tmp_path):
-    """sizes.yaml's quality.<role>.size states the tiny Qwen2 scorer's and the tiny BERT encoder's shapes."""
+    """sizes.yaml's quality.<role>.size states the tiny Qwen2 scorer's and the tiny BERT encoder's shapes, and
+    judge.size the tiny Qwen2 judge's (the scorer's shapes with Qwen2.5-Instruct's chat template)."""
     import math
 
     from rehearsal.build import fill_bert, fill_qwen2
     from safetensors import safe_open
     from transformers import AutoConfig
 
-    sizes = yaml.safe_load(SIZES.read_text())["quality"]
-    for role, fill in (("scorer", fill_qwen2), ("coherence", fill_bert)):
+    from rehearsal.build import QWEN_CHAT
+
+    every = yaml.safe_load(SIZES.read_text())
+    sizes = {**every["quality"], "judge": every["judge"]}
+    for role, fill in (("scorer", fill_qwen2), ("coherence", fill_bert),
+                       ("judge", lambda path: fill_qwen2(path, chat_template=QWEN_CHAT))):
         fill(tmp_path / role)
         cfg = AutoConfig.from_pretrained(tmp_path / role)
         with safe_open(tmp_path / role / "model.safetensors", "np") as f:
@@ -238,12 +243,16 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     # quality: the tiny Qwen2 scorer and tiny BERT encoder fetched once each; Table 1's 4 models x 5 decodings x 2
     # lengths, the comparison's own 5, Table 4's wiki and news; the human continuations per model and length
     assert counts["get_quality_scorer"] == counts["get_coherence_model"] == 1
-    assert counts["measure_quality"] == 4 * 5 * 2 + 5 + 2 and counts["measure_quality_human"] == 4 * 2
+    assert counts["measure_quality"] == 4 * 5 * 2 + 6 + 2 and counts["measure_quality_human"] == 4 * 2
+    # the LLM judge: the tiny Qwen2 with Qwen2.5-Instruct's chat template served under the judge's id, fetched once;
+    # Table 1's pairs per model, Table 4's (TinyLlama), the sanity check per model
+    assert counts["get_judge_model"] == 1 and counts["judge_pairs"] == 4 + 1 and counts["judge_shuffled"] == 4
     # every repository was downloaded through the hub's API, none missed
     served = " ".join(hub.served)
     for repo in ("TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T", "deepseek-ai/deepseek-llm-7b-base",
                  "meta-llama/Llama-3.1-8B", "meta-llama/Llama-3.1-70B", "openai/imagegpt-large",
                  "openai-community/gpt2-large", "Qwen/Qwen2.5-72B", "princeton-nlp/sup-simcse-bert-base-uncased",
+                 "Qwen/Qwen2.5-72B-Instruct",
                  "datasets/Salesforce/wikitext", "datasets/RealTimeData/bbc_news_alltime", "datasets/cais/mmlu",
                  "datasets/nyu-mll/glue", "datasets/uoft-cs/cifar10", "datasets/rehearsal/fiction-stories"):
         assert repo in served, repo
@@ -255,6 +264,13 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     # every target of `all`: the tables have every model's rows
     table1 = pd.read_csv(work / "results/tables/table1.tsv", sep="\t")
     assert set(table1["model"]) == {"tinyllama-1.1b", "deepseek-llm-7b", "llama-3.1-8b", "llama-3.1-70b"}
+    judged = table1[table1["judge_pref_or_equal"].astype(str) != "not judged"]  # human.comparisons' rows
+    assert set(zip(judged["variant"], judged["decoding"])) == {("original", "greedy"), ("original", "top_p"),
+                                                              ("hyperfitted", "greedy"),
+                                                              ("hyperfitted", "greedy_blocked")}
+    assert judged["judge_pref_or_equal"].astype(float).between(0, 100).all() and set(judged["model"]) == set(
+        table1["model"])
+    assert "Judge sanity check (Qwen/Qwen2.5-72B-Instruct on" in (work / "results/tables/table1.md").read_text()
     shuffle = pd.read_csv(work / "results/tables/figure5_shuffle.tsv", sep="\t")
     assert set(shuffle["model"]) == {"llama-3.1-8b"}
     mmlu = pd.read_csv(work / "results/tables/mmlu.tsv", sep="\t")
@@ -279,7 +295,7 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     assert set(lock) == {"models.tinyllama-1.1b", "models.deepseek-llm-7b", "models.llama-3.1-8b",
                          "models.llama-3.1-70b", "corpora.fiction", "corpora.wiki", "corpora.news", "image.model",
                          "image.dataset", "followup.mauve.featurizer", "downstream.mmlu", "downstream.glue",
-                         "quality.scorer", "quality.coherence"}
+                         "quality.scorer", "quality.coherence", "judge.model"}
     run = json.loads((work / "results/train/llama-3.1-8b/hyperfitted/run.json").read_text())
     assert run["revisions"]["models.llama-3.1-8b"]["commit"] == lock["models.llama-3.1-8b"]["commit"]
     assert "models.tinyllama-1.1b" not in run["revisions"] and "corpora.fiction" in run["revisions"]

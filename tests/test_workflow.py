@@ -98,7 +98,9 @@ def test_dry_run_default():
     # the claims table and figure; MAUVE per table; the plan; quality: 14 files + the human continuations, and
     # Table 4's MAUVE; the follow-up's 6 more generation and metric files (matched greedy, s = 0.01, 4 top-500
     # strengths), its overrides (measure, table) and own-continuation entropy
-    assert sum(counts.values()) == 108 + 2 + 1 + 1 + 14 + 1 + 1 + 6 + 6 + 3
+    # the LLM judge (the default's own instruct model, nothing fetched): Table 1's and Table 4's pairs, the sanity check
+    assert counts["judge_pairs"] == 2 and counts["judge_shuffled"] == 1 and "get_judge_model" not in counts
+    assert sum(counts.values()) == 108 + 2 + 1 + 1 + 14 + 1 + 1 + 6 + 6 + 3 + 3
 
 
 def test_dry_run_paper():
@@ -137,7 +139,9 @@ def test_dry_run_paper():
     # + make_claims, plot_claims; + lock_revisions; MAUVE per table (one more); the plan; quality: 67 files, 12
     # human, 2 fetches, and Table 4's MAUVE; the follow-up's 10 more generation and metric files (matched greedy,
     # 2 more strengths, 7 top-500 ones), overrides (measure, table) and own-continuation entropy
-    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1 + 68 + 12 + 2 + 1 + 10 + 10 + 3
+    # the LLM judge fetched once: Table 1's pairs per model, Table 4's (TinyLlama), the sanity check per model
+    assert counts["get_judge_model"] == 1 and counts["judge_pairs"] == 4 + 1 and counts["judge_shuffled"] == 4
+    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1 + 68 + 12 + 2 + 1 + 10 + 10 + 3 + 10
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:
@@ -251,6 +255,25 @@ def test_tiny_run_main_tables_and_figures(tiny_run):
     assert table["method"].tolist() == ["original greedy", "original Top-P", "hyperfitted greedy",
                                         "hyperfitted greedy + citation blocker", "hyperfitted Top-P"]
     assert (table["human_pref_or_equal"] == "not collected").all()
+    # the LLM judge (the tiny model with a chat template): every pair of the study in both orders; Table 1's judge
+    # columns recomputed by hand from the judge's per-pair file: % of pairs won by the model or equal
+    judged = pd.read_csv(work / "results/judge/tiny/table1.tsv", sep="\t")
+    assert len(judged) == 5 * 9 and set(judged["choice_ab"]) | set(judged["choice_ba"]) <= {"A", "B", "equal"}
+    both = {"model": judged["outcome_ab"].eq("model") & judged["outcome_ba"].eq("model"),
+            "reference": judged["outcome_ab"].eq("reference") & judged["outcome_ba"].eq("reference")}
+    assert (judged["outcome"].eq("model") == both["model"]).all()
+    assert (judged["outcome"].eq("reference") == both["reference"]).all()
+    for r in table.itertuples():
+        part = judged[(judged["variant"] == r.variant) & (judged["decoding"] == r.decoding)]
+        assert len(part) == 9
+        assert float(r.judge_pref_or_equal) == pytest.approx(100 * (1 - both["reference"][part.index].mean()))
+        assert float(r.judge_agreement) == pytest.approx(100 * (part["outcome_ab"] == part["outcome_ba"]).mean())
+        assert float(r.judge_pref_or_equal_lo) <= float(r.judge_pref_or_equal) <= float(r.judge_pref_or_equal_hi)
+    assert (table["judge_kappa_human"] == "not collected").all()
+    md = (work / "results/tables/table1.md").read_text()
+    assert "Judge sanity check (tiny on tiny's human continuations of 16 tokens" in md
+    shuffled = pd.read_csv(work / "results/judge/tiny/shuffled.tsv", sep="\t")
+    assert (shuffled["variant"] == "sentences shuffled").all() and len(shuffled) <= 9
     assert "citation blocker:" in (work / "logs/eval/tiny/hyperfitted/model/greedy_blocked-16.log").read_text()
     assert not (work / "results/eval/tiny/original/model/greedy_blocked-16.jsonl").exists()
     fig9 = pd.read_csv(work / "results/tables/figure9_data.tsv", sep="\t")

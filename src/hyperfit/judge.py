@@ -506,6 +506,59 @@ def judge_notes(judge: str, method: str, iterations: int, default: bool = False)
         "that does not clearly prefer the original does not read coherence, and its preferences above say little.",
     ]
     if default:
-        lines.append("- The embedded default's judge is its own 135M-parameter instruct model: it proves the path, "
-                     "it is not a judgement.")
+        lines.append(f"- The judge {judge} is one of the models under study (judge.model null or a name under models; "
+                     "the embedded default's is its 135M-parameter instruct model): it proves the path, it is not a "
+                     "judgement.")
     return "\n".join([*lines, ""])
+
+
+# ------------------------------------------------------------------------------------------ in the tables
+NOT_JUDGED = "not judged"  # a row of a table whose pairs the judge was not given (not in human.comparisons)
+
+
+def table1_judge_columns(judgements: pd.DataFrame, iterations: int, seed: int, key: pd.DataFrame | None = None,
+                         ratings: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Table 1's judge columns (table_columns, all domains pooled) with kappa_judge_human beside them (Cohen's
+    kappa against the raters' ratings of the same pairs; 'not collected' without rater files)."""
+    pref = preference_table(judgements, iterations, seed, key, ratings)
+    cols = table_columns(pref)
+    pooled = pref[pref["domain"] == ALL_DOMAINS].reset_index(drop=True)
+    cols["judge_kappa_human"] = pooled["kappa_judge_human"].to_numpy()
+    return cols
+
+
+def add_table1_judge(table: pd.DataFrame, columns: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 with the judge's columns merged by model, variant, decoding and length; rows the judge did not
+    judge say 'not judged'."""
+    key = list(GROUP)
+    merged = table.merge(columns.astype({"length": int}), on=key, how="left")
+    for col in columns.columns:
+        if col not in key:
+            merged[col] = merged[col].astype(object).where(merged[col].notna(), NOT_JUDGED)
+    return merged
+
+
+def table4_judge(judgements: pd.DataFrame, iterations: int, seed: int, spec: dict) -> dict[tuple[str, str], dict]:
+    """Table 4's judge columns, keyed by (model, train data): judge_<domain> and judge_all, the % of pairs the
+    judge prefers the model's continuation or calls equal (as the raters' human_<domain>, from the same pairs)."""
+    from .sweeptables import table4_human
+
+    pref = preference_table(judgements, iterations, seed)
+    human = table4_human(pref, spec)
+    return {k: {f"judge_{c[len('human_'):]}": v for c, v in cols.items()} for k, cols in human.items()}
+
+
+def sanity_lines(summaries: pd.DataFrame, judge: str) -> list[str]:
+    """One Markdown line per model and length of the sanity check (shuffle_table, all domains pooled): how often
+    the judge prefers the human continuation over its own sentences shuffled, how often the reverse, and how
+    often its two orders agree."""
+    lines = []
+    for r in summaries[summaries["domain"] == ALL_DOMAINS].itertuples():
+        lines.append(
+            f"- Judge sanity check ({judge} on {r.model}'s human continuations of {int(r.length)} tokens, "
+            f"{int(r.pairs)} pairs, {int(r.skipped)} of one sentence skipped): prefers the original over its "
+            f"sentences shuffled in {r.original_preferred:.1f}% [{r.original_preferred_lo:.1f}, "
+            f"{r.original_preferred_hi:.1f}] of pairs, the shuffled text in {r.shuffled_preferred:.1f}% "
+            f"[{r.shuffled_preferred_lo:.1f}, {r.shuffled_preferred_hi:.1f}]; its two orders agree on "
+            f"{r.agreement:.1f}%.")
+    return lines

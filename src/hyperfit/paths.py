@@ -18,6 +18,7 @@ functions and the settings table format them, and scripts read the paths their r
     results/eval/{model}/human-{length}.quality.tsv     the human continuations' scorer perplexity and coherence
     results/tables/<table>.{tsv,md}, results/figures/<figure>.{pdf,png}   what the paper shows
     results/human/...                                   the human preference study kit and its results
+    results/judge/{model}/{table}.tsv, shuffled*.tsv    the LLM judge on the study's pairs, and its sanity check
     results/checkpoints/{model}/{setting}/              resume state of training (not a declared output)
 {weights} is `model` (the final weights) or `early_stopped` (the same run at its lowest validation loss).
 """
@@ -38,6 +39,8 @@ QUALITY_SCORER = "resources/models/quality-scorer"
 QUALITY_SCORER_SOURCE = "resources/models/quality-scorer.source.json"
 COHERENCE_MODEL = "resources/models/coherence-model"
 COHERENCE_MODEL_SOURCE = "resources/models/coherence-model.source.json"
+JUDGE_MODEL = "resources/models/judge"
+JUDGE_MODEL_SOURCE = "resources/models/judge.source.json"
 REVISIONS_LOCK = "results/revisions.lock.yaml"
 
 # ------------------------------------------------------------------------------------------ plan and data
@@ -86,6 +89,9 @@ HUMAN_PACKET_HTML = "results/human/packets/rater{rater}.html"
 HUMAN_PACKET_CSV = "results/human/packets/rater{rater}.csv"
 HUMAN_PREFERENCE = "results/human/preference.tsv"
 HUMAN_PREFERENCE_MD = "results/human/preference.md"
+JUDGE = "results/judge/{model}/{table}.tsv"                 # the LLM judge's outcome of every pair a table shows
+JUDGE_SHUFFLED = "results/judge/{model}/shuffled.tsv"      # its sanity check, pair by pair
+JUDGE_SHUFFLED_SUMMARY = "results/judge/{model}/shuffled_summary.tsv"   # ... and summarised
 
 # ------------------------------------------------------------------------------------------ image branch
 IMAGE_DATA = "results/data/{image}/images.json"

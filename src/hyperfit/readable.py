@@ -20,7 +20,7 @@ import pandas as pd
 
 NOT_COLLECTED = "not collected"  # = hyperfit.tables.NOT_COLLECTED (not imported: tables imports much more)
 NOT_COLLECTED_REASON = "no rater files in human.annotations"
-MARKERS = (NOT_COLLECTED, "undefined", "")     # texts a numeric column may hold in place of a number
+MARKERS = (NOT_COLLECTED, "undefined", "not judged", "")  # texts a numeric column may hold in place of a number
 INTERVAL_SUFFIXES = (("_ci_low", "_ci_high"), ("_lo", "_hi"))
 P_SUFFIX = "_p"
 LOOSE_P = ("p_value", "pvalue", "p-value")     # p-values of no paired difference: never shown

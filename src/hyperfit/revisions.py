@@ -48,6 +48,10 @@ def hub_sources(config: dict) -> dict[str, dict]:
         if spec and spec["model"] is not None and spec["model"] not in config["models"]:
             out[f"quality.{role}"] = {"kind": "model", "repo": spec["model"], "revision": spec.get("revision"),
                                       "revision_key": f"quality.{role}.revision"}
+    judge = config.get("judge") or {}
+    if judge.get("model") is not None and judge["model"] not in config["models"]:  # the LLM judge (hyperfit.judge)
+        out["judge.model"] = {"kind": "model", "repo": judge["model"], "revision": judge.get("revision"),
+                              "revision_key": "judge.revision"}
     return out
 
 
@@ -66,6 +70,8 @@ def _set_revision(config: dict, key: str, commit: str) -> None:
         config["downstream"][key[len("downstream."):]]["revision"] = commit
     elif key.startswith("quality."):
         config["quality"][key[len("quality."):]]["revision"] = commit
+    elif key == "judge.model":
+        config["judge"]["revision"] = commit
 
 
 def read_lock(path: str) -> dict[str, dict]:

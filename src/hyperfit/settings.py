@@ -596,6 +596,40 @@ def quality_model_dir(config: dict, role: str) -> str:
     return P.QUALITY_SCORER if role == "scorer" else P.COHERENCE_MODEL
 
 
+def judge_model_dir(config: dict) -> str:
+    """The LLM judge (hyperfit.judge): a model of the config (its base weights) or a hub model fetched for it."""
+    from .judge import judge_model
+
+    name = judge_model(config)
+    return base_model_dir(config, name) if name in config["models"] else P.JUDGE_MODEL
+
+
+def judge_file(model: str, table: str) -> str:
+    """The judge's outcome of every pair of `model` that `table` (table1, table4) shows."""
+    return P.JUDGE.format(model=model, table=table)
+
+
+JUDGE_TABLES = ("table1", "table4")  # the tables with judge columns
+
+
+def judge_runs(config: dict, table: str, model: str | None = None) -> list[dict]:
+    """The generation files whose pairs (each continuation against the human one) the judge judges for `table`:
+    Table 1, the human study's comparisons (human.comparisons); Table 4, the study's Table 4 pairs (human.table4)
+    and the original model's row beside them (comparison.decoding, longest length). Only `model`'s, if given."""
+    if table not in JUDGE_TABLES:
+        raise ValueError(f"no judge columns in {table!r}")
+    runs = human_runs(config)
+    table4 = {table4_variant(d) for d in config["sweeps"]["data_type"]["domains"]}
+    if table == "table1":
+        out = [r for r in runs if r["variant"] not in table4]
+    else:
+        out = [r for r in runs if r["variant"] in table4]
+        decoding, top = config["comparison"]["decoding"], top_length(config)
+        out += [run(m, ORIGINAL, "model", decoding, top, variant=ORIGINAL, decoding=decoding)
+                for m in dict.fromkeys(r["model"] for r in out)]
+    return [r for r in out if model is None or r["model"] == model]
+
+
 def table4_variant(domain: str) -> str:
     """How the human study names the model hyperfitted on `domain` for Table 4."""
     return f"trained on {domain} (Table 4)"

@@ -199,6 +199,23 @@ def quality_size(config: dict, role: str) -> Size:
     return size_from_spec(compute(config)["default_size"], "compute.default_size")
 
 
+def judge_size(config: dict) -> Size:
+    """The LLM judge (hyperfit.judge): a model of the config, or the hub model fetched for it (its local
+    config.json, else judge.size, else compute.default_size)."""
+    from .judge import judge_model
+    from .settings import judge_model_dir
+
+    name = judge_model(config)
+    if name in config["models"]:
+        return model_size(config, name)
+    folder = judge_model_dir(config)
+    if (cfg := local_config(folder)) is not None:
+        return size_from_config(cfg, f"{folder}/config.json")
+    if config["judge"].get("size"):
+        return size_from_spec(config["judge"]["size"], "judge.size")
+    return size_from_spec(compute(config)["default_size"], "compute.default_size")
+
+
 # ------------------------------------------------------------------------------------------ throughput
 def compute(config: dict) -> dict:
     """The config's throughput and memory assumptions (compute; defaults filled in by the schema)."""
@@ -687,7 +704,8 @@ MODEL_RULES = {"train_setting": "train", "generate_texts": "generate", "score_te
                "get_image_model": "fetch", "pretrain_image_model": "image_train",
                "hyperfit_image_model": "image_train", "complete_images": "complete_images",
                "measure_quality": "quality", "measure_quality_human": "quality", "get_quality_scorer": "fetch",
-               "get_coherence_model": "fetch"}
+               "get_coherence_model": "fetch", "judge_pairs": "judge", "judge_shuffled": "judge",
+               "get_judge_model": "fetch"}
 
 
 def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: int = 1,
@@ -713,6 +731,8 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
             return get_model_estimate(config, model)
         if rule == "get_image_model":
             return fetch_estimate(config, rule, image_size(config), config["image"]["name"])
+        if rule == "get_judge_model":
+            return fetch_estimate(config, rule, judge_size(config))
         if rule in ("get_quality_scorer", "get_coherence_model"):
             return fetch_estimate(config, rule, quality_size(config, "scorer" if rule == "get_quality_scorer"
                                                               else "coherence"))
@@ -727,6 +747,8 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
                                   dtype=dtype, rule=rule)
     if kind == "quality":
         return quality_estimate(config, rule, wildcards, device, threads)
+    if kind == "judge":
+        return judge_estimate(config, rule, wildcards, device, threads)
     if kind == "mauve":  # one table's generation files; no GPU asked for: the featurizer runs on the CPU in fp32
         from .plan import mauve_runs
         return inference_estimate(config, model, kind, "cpu", featurizer_size(config), threads,
@@ -776,6 +798,59 @@ def quality_estimate(config: dict, rule: str, wildcards: dict, device: str, thre
             host.add(n, t)
     disk.add(MB, "a small table")
     return _finish(config, rule, wildcards.get("model", ""), device, gpus, host, gpu, disk, seconds)
+
+
+JUDGE_PROMPT_TOKENS = 80  # the judge's instructions, question and chat markup around the three texts (judge.prompt)
+
+
+def judge_estimate(config: dict, rule: str, wildcards: dict, device: str, threads: int = 1) -> Estimate:
+    """A judge job (hyperfit.judge): the judge (judge.dtype, over judge.gpus) reads each pair twice (both orders),
+    each prompt the context and two continuations of the longest length (counted in the generator's tokens) plus
+    JUDGE_PROMPT_TOKENS; logprob keeps the output head to one position, generate adds a KV cache of its answer."""
+    from .settings import judge_runs
+
+    j = config["judge"]
+    size = judge_size(config)
+    gpus = int(j["gpus"]) if device == "gpu" else 1
+    dtype = j["dtype"] if device == "gpu" else "float32"
+    w, w_text = weights_bytes(size, dtype)
+    texts, _ = eval_tokens(config)
+    model = wildcards.get("model") or next(iter(config["models"]))
+    if rule == "judge_shuffled":  # each human continuation of Table 1's pairs once, per length
+        files = len({int(r["length"]) for r in judge_runs(config, "table1", model)})
+    else:
+        files = len(judge_runs(config, wildcards.get("table", "table1"), model))
+    prompts = 2 * texts * max(files, 1)
+    seq = config["data"]["context_len"] + 2 * max(config["generation"]["lengths"]) + JUDGE_PROMPT_TOKENS
+    batch = min(int(j["batch_size"]), prompts)
+    width = DTYPE_BYTES[dtype]
+    host, gpu, disk, work = Parts(), Parts(), Parts(), Parts()
+    host.add(*_runtime_mb(config))
+    acts = batch * seq * size.hidden * width * 8
+    work.add(acts, f"activations {batch} x {seq} tokens x {size.hidden} x {width} B x 8 = {gb(acts)}")
+    work.add(*logits_bytes(batch, 1, size.vocab, 2))
+    if j["method"] == "generate":
+        kv = 2 * size.layers * batch * (seq + int(j["max_new_tokens"])) * size.kv * width
+        work.add(kv, f"KV cache 2 x {size.layers} layers x {batch} x {seq + int(j['max_new_tokens'])} tokens x "
+                     f"{size.kv} x {width} B = {gb(kv)}")
+    tp = throughput(config, device, 1, threads)  # layers spread over the GPUs (device_map="auto") run one at a time
+    flops = 2 * size.params * prompts * seq
+    seconds = [_start(), (flops / tp.flops, f"2 x {num(size.params)} x {prompts} prompts (2 orders x {texts} texts x "
+                                            f"{files} file(s)) x {seq} tokens / ({tp.text}; the layers spread over "
+                                            f"{gpus} GPU(s) run one at a time) = {flops / tp.flops / 60:.3g} min"),
+               _load_seconds(config, w)]
+    if device == "gpu":
+        host.add(w, f"{w_text} passing through host memory while loading")
+        gpu.add(w / gpus, f"{w_text} / {gpus} GPU(s)" if gpus > 1 else w_text)
+        for n, t in work.items:
+            gpu.add(n / gpus, f"{t} / {gpus} GPU(s)" if gpus > 1 else t)
+        gpu.add(*_gpu_mb(config))
+    else:
+        host.add(w, w_text)
+        for n, t in work.items:
+            host.add(n, t)
+    disk.add(MB, "a small table")
+    return _finish(config, rule, model, device, gpus, host, gpu, disk, seconds)
 
 
 def fetch_estimate(config: dict, rule: str, size: Size, model: str = "") -> Estimate:

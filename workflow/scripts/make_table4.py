@@ -6,6 +6,7 @@ from hyperfit.runner import run
 def main(sm):
     import pandas as pd
 
+    from hyperfit.judge import NOT_JUDGED, table4_judge
     from hyperfit.quality import quality_notes
     from hyperfit.runner import read_json, read_jsonl, write_markdown, write_table
     from hyperfit.settings import ORIGINAL
@@ -34,12 +35,24 @@ def main(sm):
                          sm.params.human) if sm.input.human else None
     table = data_type_table(list(sm.params.runs), texts, scores, original, window, human, extra)
     table = table4_statistics(table, list(sm.params.runs), texts, original, window, sm.params.seed)
+    # the LLM judge on the same pairs as the raters' Table 4 columns
+    j = sm.params.judge
+    judged = {}
+    if sm.input.judge:  # human.table4: the study (and the judge) pair Table 4's models
+        judgements = pd.concat([pd.read_csv(f, sep="\t", dtype={"context": str}) for f in sm.input.judge])
+        judged = table4_judge(judgements, j["iterations"], sm.params.seed, sm.params.human)
+    for col in [c for c in table.columns if c.startswith("human_")]:
+        name = "judge_" + col[len("human_"):]
+        table[name] = [judged.get((m, t), {}).get(name, NOT_JUDGED) for m, t in zip(table["model"], table["train_data"])]
     table = quality_text_statistics(table, quality, ["model", "train_data"], "all", sm.params.seed)
     write_table(table, sm.output.tsv)
     first = ["model", "train_data", "seeds"]
     hidden = [f"{c}_ci_{e}" for c in ("scorer_ppl_human", "coherence_human", "mauve_pairs") for e in ("low", "high")]
     write_markdown(sm.output.md, table[[*first, *(c for c in table.columns if c not in first and c not in hidden)]],
-                   table4_notes(window, quality_notes(sm.params.quality, sm.params.models)))
+                   table4_notes(window, quality_notes(sm.params.quality, sm.params.models))
+                   + f"- judge_<domain>, judge_all: the same share from the LLM judge ({j['name']}, config judge) on the "
+                   "same pairs, each judged in both orders (a side wins only when both orders say so; Table 1's notes "
+                   "give the judge's sanity check).\n")
     print(table.to_string())
 
 
