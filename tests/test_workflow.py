@@ -187,8 +187,9 @@ def check_sweep_outputs(work: Path, log: str) -> None:
     comparison = pd.read_csv(work / "results/tables/comparison.tsv", sep="\t")
     assert comparison["method"].tolist() == [
         "original greedy", "original Top-P", "original greedy + repetition penalty 1.2",
-        "original, sampled at the entropy-matched temperature", "early-stopped greedy", "hyperfitted greedy",
-        "hyperfitted Top-P", "hyperfitted greedy + citation blocker", "full fine-tune, sweeps' base setting greedy",
+        "original, sampled at the entropy-matched temperature",
+        "original, greedy at the entropy-matched temperature (= original greedy)", "early-stopped greedy",
+        "hyperfitted greedy", "hyperfitted Top-P", "hyperfitted greedy + citation blocker", "full fine-tune, sweeps' base setting greedy",
         "LoRA on all layers, sweeps' base setting greedy", "LoRA on the last layer, sweeps' base setting greedy"]
     per_method = comparison.set_index("method")
     assert per_method.loc["hyperfitted greedy", "seeds"] == 2 and per_method.loc["original greedy", "seeds"] == 1
@@ -197,6 +198,13 @@ def check_sweep_outputs(work: Path, log: str) -> None:
     assert matched["temperature"] > 0 and matched["entropy"] == pytest.approx(
         per_method.loc["hyperfitted greedy", "entropy"], rel=1e-3)  # matched per seed, so the means match too
     assert per_method.loc["early-stopped greedy", "early_stop_epoch"] >= 0
+    # the sanity row: greedy at the matched temperature decodes the same tokens as greedy (the .jsonl files)
+    sane = per_method.loc["original, greedy at the entropy-matched temperature (= original greedy)"]
+    assert sane["temperature"] == matched["temperature"] and sane["ttr"] == per_method.loc["original greedy", "ttr"]
+    eval_dir = work / "results/eval/tiny/original/model"
+    ids = [[json.loads(line)["generated_ids"] for line in (eval_dir / f"{m}-16.jsonl").read_text().splitlines()]
+           for m in ("greedy", "matched_greedy_hyperfitted")]
+    assert ids[0] == ids[1]
     for fig in ("figure5.pdf", "figure5.png", "comparison.pdf", "comparison.png"):
         assert_figure(work / "results/figures" / fig)
     assert (work / "results/eval/tiny/original/model/scores.json").exists()
@@ -531,7 +539,10 @@ def check_trained_differs_from_original(work: Path) -> None:
     last5 = comparison.loc[[m for m in lora.index if "last" in m][0], "trainable_parameters"]
     assert last5 < lora["trainable_parameters"].max()  # fewer layers, fewer adapters
     layers = pd.read_csv(work / "results/tables/followup_layers.tsv", sep="\t")
-    assert layers["layer"].tolist() == [0, 1, 2] and (layers["l2_distance"] > 0).all()  # embeddings, 2 blocks
+    # embeddings, 2 blocks (the last one before the final norm), after the final norm
+    assert layers["layer"].tolist() == [0, 1, 2, 2] and (layers["l2_distance"] > 0).all()
+    assert layers["stage"].tolist() == ["embeddings", "block output", "block output", "after the final norm"]
+    assert layers["cosine_similarity"].between(-1, 1).all()
     bias = pd.read_csv(work / "results/tables/followup_bias.tsv", sep="\t")
     swept = bias[bias["strength"].notna()]
     zero = swept[swept["strength"] == 0].iloc[0]

@@ -481,8 +481,11 @@ def shuffle_table(judgements: pd.DataFrame, iterations: int, seed: int,
                                        "unparsed", "answer_mass"])
 
 
-def judge_notes(judge: str, method: str, iterations: int, default: bool = False) -> str:
-    """The Markdown notes under the judge's tables."""
+def judge_notes(judge: str, method: str, iterations: int, default: bool = False, prefix: str = "") -> str:
+    """The Markdown notes under the judge's tables; `prefix`: what the table's judge columns start with (Table 1:
+    judge_, its preference column judge_pref_or_equal)."""
+    pref = f"{prefix}pref_or_equal" if prefix else "preferred_or_equal"
+    kappa = f"{prefix}kappa_human" if prefix else "kappa_judge_human"
     lines = [
         "Notes:",
         "",
@@ -491,15 +494,17 @@ def judge_notes(judge: str, method: str, iterations: int, default: bool = False)
         "human continuation of the same text, cut to the same number of tokens.",
         "- Each pair is judged twice, the model's text as A and as B; a side wins only when both orders say so, "
         "anything else counts as equal. agreement: % of pairs whose two orders give the same outcome (a judge that "
-        "always answers A or always B agrees on none).",
-        "- preferred / equal / preferred_or_equal: % of pairs; [low, high] (the .tsv's *_lo, *_hi): 95% percentile "
+        "always answers A or always B agrees on none).".replace("agreement:", f"{prefix}agreement:"),
+        f"- {prefix}preferred / {prefix}equal / {pref}: % of pairs; [low, high] (the .tsv's *_lo, *_hi): 95% percentile "
         f"interval from {iterations} bootstrap resamples of the pairs (hyperfit.human.group_summary, as the raters' "
         "table, whose unit is a rating rather than a pair).",
         ("- answer_mass: mean next-token probability of the answer tokens (A, B, equal) after the prompt; the answer "
          "is the likeliest of them (judge.method logprob)." if method == "logprob" else
          "- unparsed: generated answers with no standalone A, B or equal, counted as equal (judge.method generate)."),
-        f"- kappa_judge_human: Cohen's kappa of the judge's outcome against each rater's; kappa_human_human: between "
-        f"two raters of the same pair (the ceiling to read it against); '{NOT_COLLECTED}' without rater files, "
+        f"- {kappa}: Cohen's kappa of the judge's outcome against each rater's"
+        + ("; kappa_human_human: between two raters of the same pair (the ceiling to read it against)" if not prefix
+           else " (the raters' own agreement: human_kappa)")
+        + f"; '{NOT_COLLECTED}' without rater files, "
         f"'{UNDEFINED}' when every label is one outcome.",
         "- Sanity check: each human continuation against its own sentences in a seeded random order; "
         "original_preferred is the % of those pairs where the judge prefers the original in both orders. A judge "

@@ -40,7 +40,7 @@ def main(sm):
     sanity = pd.concat([pd.read_csv(f, sep="\t") for f in sm.input.judge_shuffled])
     write_table(table, sm.output.tsv)
     notes = table1_notes(window, quality_notes(sm.params.quality, sm.params.models))
-    notes += "\n".join([*judge_notes(j["name"], j["method"], j["iterations"], j["default"]).splitlines()[2:],
+    notes += "\n".join([*judge_notes(j["name"], j["method"], j["iterations"], j["default"], "judge_").splitlines()[2:],
                         *sanity_lines(sanity, j["name"]), ""])
     write_markdown(sm.output.md, table, notes + selection_markdown(sm.input.selection))
     print(table.to_string())
