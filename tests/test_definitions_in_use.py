@@ -479,6 +479,54 @@ def test_logit_bias_points_from_the_original_to_the_hyperfitted_model(tiny_model
     assert int(top.argmax()) not in {t for c in CONTEXTS for t in c}
 
 
+def test_overrides_count_the_steps_off_the_originals_top1_by_brute_force(tiny_model_dir, tmp_path):
+    """measure_overrides.py on continuations of different lengths (padded in one batch) against a brute force:
+    each text alone through the original model, at each generated step the chosen token's rank = 1 + the tokens
+    with a larger logit + those with an equal one and a lower id (EOS kept out, as the decoder keeps it out); an
+    override is a step of rank > 1, counted into its rank bucket. The continuations are chosen so that some steps
+    take the original's own top-1 and others a token of rank 2, 3-5 or far down. Mutations caught: followup.
+    override_counts' `rank > 1` -> `rank >= 1` (every step an override); the positions shifted by one."""
+    from hyperfit.modeling import load_model
+
+    model = load_model(str(tiny_model_dir))
+
+    def logits_of(ids):
+        with torch.no_grad():
+            z = model(torch.tensor([ids])).logits[0].double()
+        z[:, EOS] = -math.inf
+        return z
+
+    def brute_rank(z, t):
+        return 1 + int((z > z[t]).sum()) + int(((z == z[t]) & (torch.arange(len(z)) < t)).sum())
+
+    records, wanted = [], []
+    for i, (context, picks) in enumerate([([5, 17, 40, 3], [1, 1, 2, 4, 1, 300]), ([8, 21, 7], [1, 3, 1]),
+                                          ([44, 2, 7, 150, 61, 9], [2, 1, 1, 1, 60])]):
+        ids, generated = list(context), []
+        for k in picks:  # the token of rank k at each step, continuing from the tokens chosen so far
+            z = logits_of(ids)[-1]
+            order = sorted(range(len(z)), key=lambda t: (-float(z[t]), t))
+            generated.append(order[k - 1])
+            ids.append(order[k - 1])
+        z = logits_of(ids)
+        ranks = [brute_rank(z[len(context) - 1 + j], generated[j]) for j in range(len(generated))]
+        assert ranks == picks
+        records.append({"domain": "news", "index": i, "context_ids": context, "generated_ids": generated})
+        wanted.append(ranks)
+    texts = tmp_path / "greedy.jsonl"
+    texts.write_text("".join(json.dumps(r) + "\n" for r in records))
+    out = tmp_path / "overrides.tsv"
+    run_script("measure_overrides", tmp_path,
+               input={"model": str(tiny_model_dir), "texts": str(texts),
+                      "tokens": write_json(tmp_path / "tokens.json", {"pad_id": 0})},
+               output={"table": str(out)}, params={"dtype": "float32", "batch_size": 3})
+    got = pd.read_csv(out, sep="\t")
+    assert got["steps"].tolist() == [len(r) for r in wanted]
+    assert got["overrides"].tolist() == [sum(k > 1 for k in r) for r in wanted] == [3, 1, 2]
+    assert got["rank_2"].tolist() == [1, 0, 1] and got["rank_3_5"].tolist() == [1, 1, 0]
+    assert got["rank_11_100"].tolist() == [0, 0, 1] and got["rank_gt100"].tolist() == [1, 0, 0]
+
+
 # ------------------------------------------------------------------------------------------ MAUVE's inputs
 def test_mauve_compares_generations_with_human_continuations_cut_to_their_length(tiny_model_dir, tmp_path,
                                                                                  monkeypatch):
