@@ -196,7 +196,7 @@ def test_write_markdown_leaves_the_table_and_its_tsv_untouched(tmp_path):
 
 
 def test_table1_view_from_the_fixture():
-    """Table 1 from test_table1's hand-worked inputs: 25 columns in the .tsv, 16 in the Markdown."""
+    """Table 1 from test_table1's hand-worked inputs: 30 columns in the .tsv, 16 in the Markdown."""
     from test_table1 import DECODINGS, inputs
 
     from hyperfit.tables import table1, table1_notes, table1_statistics
@@ -207,7 +207,7 @@ def test_table1_view_from_the_fixture():
     table = table1_statistics(table1(text_tables, score_tables, decodings=DECODINGS), text_tables, score_tables, 0)
     md = readable_markdown(table, table1_notes(96))
     shown = header(md)
-    assert len(table.columns) == 25 and len(shown) == 16
+    assert len(table.columns) == 30 and len(shown) == 16
     assert not [c for c in shown if c.endswith(("_ci_low", "_ci_high", "_lo", "_hi")) or c.startswith("human_")]
     assert shown[-3:] == ["ttr_vs", "ttr_diff", "ttr_diff_p"]
     rows = {row[2]: dict(zip(shown, row)) for row in body(md)}
@@ -215,8 +215,8 @@ def test_table1_view_from_the_fixture():
     assert rows["original greedy"]["ppl"].startswith("2.00 [")              # hand-worked: 2 and 4
     assert rows["hyperfitted greedy"]["ttr_diff"].startswith("+0.167 [")   # (0, 0, 0.5) / 3
     assert rows["original greedy"]["ttr_diff"] == rows["original greedy"]["ttr_diff_p"] == ""
-    assert ("Left out, 'not collected' in every row (no rater files in human.annotations): human_pref_or_equal."
-            in md)
+    assert ("Left out, 'not collected' in every row (no rater files in human.annotations): human_pref_or_equal, "
+            "human_preferred, human_equal, human_kappa." in md)
 
 
 def test_comparison_and_shuffle_markdown_use_the_view():

@@ -55,6 +55,10 @@ def test_table1_rows_and_values():
     assert (table["texts"] == 3).all() and (table["length"] == 4).all()
     # the human columns are text, never a number, until ratings exist
     assert table["human_pref_or_equal"].tolist() == [NOT_COLLECTED] * 5
+    # every column the raters' results fill (hyperfit.human.TABLE1_COLUMNS) is there before they exist, as after
+    from hyperfit.human import TABLE1_COLUMNS
+
+    assert all((table[c] == NOT_COLLECTED).all() for c in TABLE1_COLUMNS.values())
 
 
 def test_table1_takes_human_columns_where_rated():

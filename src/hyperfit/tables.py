@@ -21,6 +21,9 @@ def pooled_scores(scores: pd.DataFrame) -> dict:
 
 NOT_COLLECTED = "not collected"
 HUMAN_COLUMNS = ("human_pref_or_equal",)  # % of comparisons where the continuation was preferred or equal
+# every human column of Table 1 (hyperfit.human.TABLE1_COLUMNS' names), "not collected" until rater files exist
+HUMAN_TABLE_COLUMNS = ("human_pref_or_equal", "human_pref_or_equal_lo", "human_pref_or_equal_hi", "human_preferred",
+                       "human_equal", "human_kappa")
 # Table 1's rows in the paper, in its order: (variant, kind of decoding)
 PAPER_ROWS = (("original", "greedy"), ("original", "Top-P"), ("hyperfitted", "greedy"),
               ("hyperfitted", "greedy + citation blocker"))
@@ -60,7 +63,7 @@ def table1(text_tables: dict[tuple, pd.DataFrame], score_tables: dict[tuple, pd.
         rows.append(row)
     table = pd.DataFrame(rows).sort_values(["model", "length", "_order", "variant", "decoding"])
     table = table.drop(columns="_order").reset_index(drop=True)
-    human_cols = list(HUMAN_COLUMNS)
+    human_cols = list(HUMAN_TABLE_COLUMNS)
     if human is not None:
         key = ["model", "variant", "decoding", "length"]
         human_cols += [c for c in human.columns if c not in key and c not in human_cols]
