@@ -45,6 +45,8 @@ NOT_SIZES = {
                                   "f1/mcc task on a CPU); the numbers themselves do not change",
     "image.hyperfit.batch_size": "4 training images cannot fill the paper's batch of 8: 2 per update, so that "
                                  "there are several updates per epoch",
+    "followup.bias_strengths": "2 of the paper's 8 strengths (s = 0 and 1): every code path of the fixed bias, "
+                               "full and top-500, runs; 24 more generation and metric jobs would repeat it",
 }
 
 

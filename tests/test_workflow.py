@@ -232,6 +232,7 @@ def tiny_config(tmp_path: Path, model_dir: Path) -> Path:
     cfg["sweeps"]["base"].update(num_samples=4, seq_len=16, updates=4, batch_size=2, lr=3e-3)
     cfg["sweeps"].update(seeds=[0, 1], shuffle={"orders": 1, "swap": True}, quantity={"num_samples": [2, 4]})
     cfg["followup"]["mauve"]["featurizer"] = "tiny"  # MAUVE's features from the tiny model itself
+    cfg["followup"]["bias_strengths"] = [0.0, 1.0]  # s = 0 (original greedy) and one bias, full and top-500
     cfg["followup"]["lora"].update(r=4, alpha=8, variants=[  # the tiny model has 2 layers: "late" is the last one
         {"name": "all", "label": "LoRA on all layers", "layers": None},
         {"name": "last1", "label": "LoRA on the last layer", "layers": [-1]}])
