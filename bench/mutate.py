@@ -16,6 +16,9 @@ Measured (33 mutants): with tests/test_definitions_in_use.py 33/33 killed (100%)
 order with that file last, so a mutant whose first failure is in it passed all the older ones); that file
 alone kills 27/33 (the other six, perplexity-off-by-one, t-interval-wrong-dof, ratio-bootstrap-unpaired,
 blocker-prefix-one-longer, span-overlap-wrong-end and windows-from-the-pool-end, fall to the older tests).
+The seven added for the follow-up's measures and the judge (--only top-k-bias,pre-norm,first-position,cosine-of,
+overrides-count,rep-n-per,judge-one): 7/7 killed; overrides-count-top1 survived until test_definitions_in_use's
+brute-force test of measure_overrides.py.
 """
 from __future__ import annotations
 
