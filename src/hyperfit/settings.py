@@ -575,10 +575,15 @@ def reference_runs(config: dict, experiment: str = "followup") -> list[dict]:
             for model in experiment_models(config, experiment) for name in (ORIGINAL, MAIN)]
 
 
+def loaded_model_dir(config: dict, name: str, hub_folder: str) -> str:
+    """A model loaded beside the studied ones (MAUVE's featurizer, the quality scorer and encoder, the judge): a
+    model of the config by `name` (its base weights), else the hub model fetched into `hub_folder`."""
+    return base_model_dir(config, name) if name in config["models"] else hub_folder
+
+
 def featurizer_dir(config: dict) -> str:
     """The MAUVE featurizer: a model of the config (its base weights) or a hub model fetched for it."""
-    name = config["followup"]["mauve"]["featurizer"]
-    return base_model_dir(config, name) if name in config["models"] else P.MAUVE_FEATURIZER
+    return loaded_model_dir(config, config["followup"]["mauve"]["featurizer"], P.MAUVE_FEATURIZER)
 
 
 def quality_model(config: dict, role: str) -> str:
@@ -590,18 +595,15 @@ def quality_model(config: dict, role: str) -> str:
 def quality_model_dir(config: dict, role: str) -> str:
     """The quality scorer (role `scorer`) or the coherence encoder (`coherence`): a model of the config (its
     base weights) or a hub model fetched for it."""
-    name = quality_model(config, role)
-    if name in config["models"]:
-        return base_model_dir(config, name)
-    return P.QUALITY_SCORER if role == "scorer" else P.COHERENCE_MODEL
+    return loaded_model_dir(config, quality_model(config, role),
+                            P.QUALITY_SCORER if role == "scorer" else P.COHERENCE_MODEL)
 
 
 def judge_model_dir(config: dict) -> str:
     """The LLM judge (hyperfit.judge): a model of the config (its base weights) or a hub model fetched for it."""
     from .judge import judge_model
 
-    name = judge_model(config)
-    return base_model_dir(config, name) if name in config["models"] else P.JUDGE_MODEL
+    return loaded_model_dir(config, judge_model(config), P.JUDGE_MODEL)
 
 
 def judge_file(model: str, table: str) -> str:

@@ -169,51 +169,43 @@ def image_size(config: dict) -> Size:
     return size_from_spec(compute(config)["default_size"], "compute.default_size")
 
 
+def loaded_model_size(config: dict, name: str, folder: str, size: dict | None, key: str) -> Size:
+    """A model loaded beside the studied ones (MAUVE's featurizer, the quality scorer and encoder, the judge): a
+    model of the config by `name`, or the hub model fetched into `folder` (its local config.json, else the config's
+    stated `size` under `key`, else compute.default_size)."""
+    if name in config["models"]:
+        return model_size(config, name)
+    if (cfg := local_config(folder)) is not None:
+        return size_from_config(cfg, f"{folder}/config.json")
+    if size:
+        return size_from_spec(size, key)
+    return size_from_spec(compute(config)["default_size"], "compute.default_size")
+
+
 def featurizer_size(config: dict) -> Size:
-    """MAUVE's featurizer: a model of the config, or the hub model fetched for it (followup.mauve.size)."""
+    """MAUVE's featurizer (followup.mauve.featurizer, followup.mauve.size)."""
     from .settings import featurizer_dir
 
     mauve = config["followup"]["mauve"]
-    if mauve["featurizer"] in config["models"]:
-        return model_size(config, mauve["featurizer"])
-    if (cfg := local_config(featurizer_dir(config))) is not None:
-        return size_from_config(cfg, f"{featurizer_dir(config)}/config.json")
-    if mauve.get("size"):
-        return size_from_spec(mauve["size"], "followup.mauve.size")
-    return size_from_spec(compute(config)["default_size"], "compute.default_size")
+    return loaded_model_size(config, mauve["featurizer"], featurizer_dir(config), mauve.get("size"),
+                             "followup.mauve.size")
 
 
 def quality_size(config: dict, role: str) -> Size:
-    """The quality scorer (role `scorer`) or coherence encoder (`coherence`): a model of the config, or the hub
-    model fetched for it (its local config.json, else quality.<role>.size, else compute.default_size)."""
+    """The quality scorer (role `scorer`) or coherence encoder (`coherence`): quality.<role>.model and .size."""
     from .settings import quality_model, quality_model_dir
 
-    spec, name = config["quality"][role], quality_model(config, role)
-    if name in config["models"]:
-        return model_size(config, name)
-    folder = quality_model_dir(config, role)
-    if (cfg := local_config(folder)) is not None:
-        return size_from_config(cfg, f"{folder}/config.json")
-    if spec.get("size"):
-        return size_from_spec(spec["size"], f"quality.{role}.size")
-    return size_from_spec(compute(config)["default_size"], "compute.default_size")
+    return loaded_model_size(config, quality_model(config, role), quality_model_dir(config, role),
+                             config["quality"][role].get("size"), f"quality.{role}.size")
 
 
 def judge_size(config: dict) -> Size:
-    """The LLM judge (hyperfit.judge): a model of the config, or the hub model fetched for it (its local
-    config.json, else judge.size, else compute.default_size)."""
+    """The LLM judge (hyperfit.judge): judge.model and judge.size."""
     from .judge import judge_model
     from .settings import judge_model_dir
 
-    name = judge_model(config)
-    if name in config["models"]:
-        return model_size(config, name)
-    folder = judge_model_dir(config)
-    if (cfg := local_config(folder)) is not None:
-        return size_from_config(cfg, f"{folder}/config.json")
-    if config["judge"].get("size"):
-        return size_from_spec(config["judge"]["size"], "judge.size")
-    return size_from_spec(compute(config)["default_size"], "compute.default_size")
+    return loaded_model_size(config, judge_model(config), judge_model_dir(config), config["judge"].get("size"),
+                             "judge.size")
 
 
 # ------------------------------------------------------------------------------------------ throughput

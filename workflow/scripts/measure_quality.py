@@ -5,6 +5,8 @@ from hyperfit.runner import run
 
 
 def main(sm):
+    import math
+
     import pandas as pd
 
     from hyperfit.modeling import load_model, load_tokenizer
@@ -31,8 +33,6 @@ def main(sm):
     table = pd.DataFrame(rows)
     write_table(table, sm.output.table)
     n = table["scorer_tokens"].sum()
-    import math
-
     print(f"{len(table)} texts: scorer perplexity {math.exp(table['scorer_nll_sum'].sum() / n):.3f} "
           f"({n} scorer tokens), coherence {table['coherence'].mean():.3f}")
 
