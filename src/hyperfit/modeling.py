@@ -84,10 +84,33 @@ def disable_dropout(model) -> None:
             module.p = 0.0
 
 
-def load_tokenizer(path: str):
-    from transformers import AutoTokenizer
+# tokenizer_class values for which AutoTokenizer builds transformers' generic tokenizer straight from tokenizer.json
+# (PreTrainedTokenizerFast is TokenizersBackend's name in transformers 5)
+GENERIC_TOKENIZERS = ("TokenizersBackend", "PreTrainedTokenizerFast")
 
-    tok = AutoTokenizer.from_pretrained(path)
+
+def tokenizer_class_name(path: str) -> str | None:
+    """tokenizer_config.json's tokenizer_class of a model folder (None where it names none)."""
+    import json
+    from pathlib import Path
+
+    config = Path(path) / "tokenizer_config.json"
+    if not config.is_file():
+        return None
+    return json.loads(config.read_text(encoding="utf-8")).get("tokenizer_class")
+
+
+def load_tokenizer(path: str):
+    """The model folder's tokenizer as AutoTokenizer loads it. Where the folder names the generic class
+    (GENERIC_TOKENIZERS) and has its tokenizer.json, that class is loaded directly: the same object AutoTokenizer
+    builds, without AutoTokenizer's imports (torch and the model configurations: ~5 s of a job that only
+    decodes)."""
+    if tokenizer_class_name(path) in GENERIC_TOKENIZERS and os.path.isfile(os.path.join(path, "tokenizer.json")):
+        from transformers import PreTrainedTokenizerFast as Generic
+    else:
+        from transformers import AutoTokenizer as Generic
+
+    tok = Generic.from_pretrained(path)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token
     return tok
