@@ -35,8 +35,7 @@ rule make_comparison:
         scores=runs_paths(RUNS["comparison"], "scores"),
         temperatures=runs_paths(RUNS["comparison"], "temperature"),
         mauve=[S.mauve_file(m, "comparison") for m in COMPARISON_MODELS],
-        quality=runs_paths(RUNS["comparison"], "quality"),
-        human_quality=runs_paths(RUNS["comparison"], "human_quality"),
+        quality=[S.quality_file(m, "comparison") for m in COMPARISON_MODELS],
         runs=runs_paths(RUNS["comparison"], "train") + runs_paths(RUNS["comparison"], "hyperfitted_train"),
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
     output:

@@ -122,7 +122,8 @@ rule measure_mauve:
 
 
 # Quality beside diversity (hyperfit.quality): a scorer model's perplexity of each continuation given its prompt, and
-# prompt-continuation coherence; per generation file and, as the reference point, for the human continuations.
+# prompt-continuation coherence; per model and table (the files MAUVE reads, the scorer loaded once) and, as the
+# reference point, for the human continuations at each of their lengths.
 rule get_quality_scorer:
     output:
         model=directory(P.QUALITY_SCORER),
@@ -165,46 +166,24 @@ rule get_coherence_model:
 
 rule measure_quality:
     input:
-        texts=rules.generate_texts.output.texts,
+        texts=lambda wildcards: [r["texts"] for r in PLAN.mauve_runs(wildcards.model, wildcards.table)],
+        tokens=rules.tokenize_data.output.tokens,
         tokenizer=get_base_model,
         scorer=S.quality_model_dir(config, "scorer"),
         coherence=S.quality_model_dir(config, "coherence"),
     output:
         table=P.QUALITY,
     params:
+        runs=lambda wildcards: PLAN.mauve_runs(wildcards.model, wildcards.table),
         quality=config["quality"],
     threads: JOB_THREADS
     resources:
         **sized("measure_quality"),
         gpu=config["quality"]["scorer"]["gpus"],
     log:
-        "logs/eval/{model}/{setting}/{weights}/{method}-{length}.quality.log",
+        "logs/eval/{model}/quality_{table}.log",
     benchmark:
-        "benchmarks/eval/{model}/{setting}/{weights}/{method}-{length}.quality.tsv"
-    conda:
-        "../envs/main.yaml"
-    script:
-        "../workflow/scripts/measure_quality.py"
-
-
-rule measure_quality_human:
-    input:
-        tokens=rules.tokenize_data.output.tokens,
-        tokenizer=get_base_model,
-        scorer=S.quality_model_dir(config, "scorer"),
-        coherence=S.quality_model_dir(config, "coherence"),
-    output:
-        table=P.HUMAN_QUALITY,
-    params:
-        quality=config["quality"],
-    threads: JOB_THREADS
-    resources:
-        **sized("measure_quality_human"),
-        gpu=config["quality"]["scorer"]["gpus"],
-    log:
-        "logs/eval/{model}/human-{length}.quality.log",
-    benchmark:
-        "benchmarks/eval/{model}/human-{length}.quality.tsv"
+        "benchmarks/eval/{model}/quality_{table}.tsv"
     conda:
         "../envs/main.yaml"
     script:

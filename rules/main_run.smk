@@ -54,8 +54,7 @@ rule make_table1:
         **judge_inputs("table1"),
         **get_human_ratings(),
         mauve=[S.mauve_file(m, "table1") for m in MODELS],
-        quality=runs_paths(RUNS["main"], "quality"),
-        human_quality=runs_paths(RUNS["main"], "human_quality"),
+        quality=[S.quality_file(m, "table1") for m in MODELS],
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes
         selection=rules.select_passages.output.summary,  # where the texts come from, in the .md notes
     output:

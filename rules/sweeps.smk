@@ -69,8 +69,7 @@ rule make_table4:
                          + RUNS["data_type_original"], "texts"),
         scores=runs_paths(RUNS["data_type_scores"] + RUNS["data_type_original_scores"], "scores"),
         mauve=[S.mauve_file(m, "table4") for m in runs_paths(RUNS["data_type_original"], "model")],
-        quality=runs_paths(RUNS["data_type"] + RUNS["data_type_original"], "quality"),
-        human_quality=runs_paths(RUNS["data_type_original"], "human_quality"),
+        quality=[S.quality_file(m, "table4") for m in runs_paths(RUNS["data_type_original"], "model")],
         human=get_human_preference(),
         **judge_inputs("table4"),
         sources=TEXT_SOURCES,  # hub commits, named in the .md notes

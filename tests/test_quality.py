@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from hyperfit.errors import UserError
 from hyperfit.followup import mauve_by_domain, mauve_score
 from hyperfit.modeling import load_model, load_tokenizer
 from hyperfit.quality import (coherence, continuation_positions, human_values, quality_values, scorer_nll,
@@ -245,11 +246,14 @@ def test_text_bootstrap_of_several_seeds_pools_their_tokens():
     assert out["coherence_text_ci_low"].iloc[0] == pytest.approx(0.5)
 
 
-def test_measure_quality_scores_the_human_continuations_cut_to_the_length(tiny_model_dir, tmp_path, monkeypatch):
-    """measure_quality.py without a generation file: the human continuations (the references) of the evaluation
-    texts, cut to `length` of the generator's tokens, each after its own context, in text order; with one, its
-    generated ids after their context ids. Mutation caught: `it["reference"][:length]` -> `it["reference"]`."""
+def test_measure_quality_scores_each_file_and_the_human_continuations_cut_to_each_length(tiny_model_dir, tmp_path,
+                                                                                         monkeypatch):
+    """measure_quality.py for one model and table: each generation file's generated ids after their context ids,
+    then the human continuations (the references) of the evaluation texts cut to each of the files' lengths in the
+    generator's tokens, each after its own context, in text order, one file at a time; QualityTables gives back
+    each file's rows alone. Mutation caught: `it["reference"][:length]` -> `it["reference"]`."""
     import hyperfit.quality as quality
+    from hyperfit.quality import HUMAN, QualityTables
     from test_definitions_in_use import run_script, write_json
 
     tok = load_tokenizer(str(tiny_model_dir))
@@ -261,25 +265,40 @@ def test_measure_quality_scores_the_human_continuations_cut_to_the_length(tiny_m
     def rows(records, *args, **kwargs):
         seen.append(records)
         return [{"domain": r["domain"], "index": r["index"], "scorer_tokens": 1, "scorer_nll_sum": 1.0,
-                 "scorer_ppl": math.e, "coherence": 0.5} for r in records]
+                 "scorer_ppl": math.e, "coherence": 0.1 * len(seen)} for r in records]
 
     monkeypatch.setattr(quality, "quality_rows", rows)
-    params = {"quality": {"scorer": {"dtype": "float32"}, "coherence": {"pooling": "mean", "max_tokens": 16},
-                          "batch_size": 2}}
-    inputs = {"tokens": write_json(tmp_path / "tokens.json", {"eval": items, "pad_id": 0}),
+    files = {}
+    for name, ids, length in (("greedy-3", [40, 41, 42], 3), ("top_p-4", [50, 51, 52, 53], 4),
+                              ("greedy-4", [60, 61, 62, 63], 4)):
+        files[name] = tmp_path / f"{name}.jsonl"
+        files[name].write_text("".join(json.dumps({"domain": it["domain"], "index": it["index"],
+                                                   "context_ids": it["context"], "generated_ids": ids}) + "\n"
+                                       for it in items))
+    runs = [{"texts": str(files[n]), "length": int(n[-1])} for n in ("greedy-3", "top_p-4", "greedy-4")]
+    params = {"runs": runs, "quality": {"scorer": {"dtype": "float32"},
+                                        "coherence": {"pooling": "mean", "max_tokens": 16}, "batch_size": 2}}
+    inputs = {"texts": [r["texts"] for r in runs], "tokens": write_json(tmp_path / "tokens.json",
+                                                                        {"eval": items, "pad_id": 0}),
               "tokenizer": str(tiny_model_dir), "scorer": str(tiny_model_dir), "coherence": str(tiny_model_dir)}
-    run_script("measure_quality", tmp_path, input=inputs, output={"table": str(tmp_path / "human.tsv")},
-               params=params, wildcards={"length": "3"})
+    out = tmp_path / "quality_table1.tsv"
+    run_script("measure_quality", tmp_path, input=inputs, output={"table": str(out)}, params=params,
+               wildcards={"model": "tiny", "table": "table1"})
     order = sorted(items, key=lambda it: (it["domain"], it["index"]))
-    assert [(r["domain"], r["index"]) for r in seen[0]] == [("fiction", 0), ("fiction", 1), ("news", 0)]
-    for r, it in zip(seen[0], order):
-        assert r["prompt"] == tok.decode(it["context"])
-        assert r["prompt"] + r["continuation"] == tok.decode(it["context"] + it["reference"][:3])
-    gen = tmp_path / "greedy-3.jsonl"
-    gen.write_text("".join(json.dumps({"domain": it["domain"], "index": it["index"], "context_ids": it["context"],
-                                       "generated_ids": [40, 41, 42]}) + "\n" for it in items))
-    run_script("measure_quality", tmp_path, input={**inputs, "texts": str(gen)},
-               output={"table": str(tmp_path / "gen.tsv")}, params=params, wildcards={"length": "3"})
-    assert [r["prompt"] + r["continuation"] for r in seen[1]] == [tok.decode(it["context"] + [40, 41, 42])
-                                                                  for it in order]
-    assert pd.read_csv(tmp_path / "gen.tsv", sep="\t")["coherence"].tolist() == [0.5] * 3
+    assert len(seen) == 3 + 2  # each file, then the human continuations at 3 and at 4 tokens, one call each
+    for records, ids in zip(seen, ([40, 41, 42], [50, 51, 52, 53], [60, 61, 62, 63])):
+        assert [r["prompt"] + r["continuation"] for r in records] == [tok.decode(it["context"] + ids) for it in order]
+    for records, length in zip(seen[3:], (3, 4)):
+        assert [(r["domain"], r["index"]) for r in records] == [("fiction", 0), ("fiction", 1), ("news", 0)]
+        for r, it in zip(records, order):
+            assert r["prompt"] == tok.decode(it["context"])
+            assert r["prompt"] + r["continuation"] == tok.decode(it["context"] + it["reference"][:length])
+    measured = QualityTables([out])
+    for i, r in enumerate(runs):
+        part = measured.texts(r["texts"])
+        assert list(part.columns) == ["domain", "index", "scorer_tokens", "scorer_nll_sum", "scorer_ppl", "coherence"]
+        assert part["coherence"].tolist() == pytest.approx([0.1 * (i + 1)] * 3)
+    assert measured.human("tiny", 4)["coherence"].tolist() == pytest.approx([0.5] * 3)
+    assert set(pd.read_csv(out, sep="\t")["texts"]) == {*(r["texts"] for r in runs), HUMAN}
+    with pytest.raises(UserError, match="no quality rows for tiny's human continuations of 5 tokens"):
+        measured.human("tiny", 5)

@@ -34,8 +34,8 @@ def test_the_rehearsal_runs_every_rule_of_the_paper_config():
 
 def test_the_paper_config_generates_and_measures_table1_at_each_of_its_lengths():
     """The rehearsal generates at one length (sizes.yaml); paper.yaml's DAG has every Table 1 model and decoding at
-    each of its three lengths (96 for the metrics, 128 and 256 for the human study), with the text metrics and the
-    quality of each file, and the human continuations' quality per model and length."""
+    each of its three lengths (96 for the metrics, 128 and 256 for the human study), with the text metrics of each
+    file, and the quality job of each model's Table 1 files reads every one of them."""
     import re
 
     paper = yaml.safe_load(PAPER.read_text())
@@ -43,15 +43,19 @@ def test_the_paper_config_generates_and_measures_table1_at_each_of_its_lengths()
     lengths = paper["generation"]["lengths"]
     assert lengths == [96, 128, 256]
     made = set(re.findall(r"output: (results/eval/\S+)", out))
+    quality_inputs = {}  # measure_quality's output -> its inputs
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", out):
+        if block.startswith("rule measure_quality:"):
+            inputs = re.search(r"^\s+input: (.*)$", block, re.M).group(1).split(", ")
+            quality_inputs[re.search(r"^\s+output: (\S+)$", block, re.M).group(1)] = set(inputs)
     table1 = {("original", "greedy"), ("original", "top_p"), ("hyperfitted", "greedy"),
               ("hyperfitted", "greedy_blocked"), ("hyperfitted", "top_p")}
     for model in paper["models"]:
         for variant, decoding in table1:
             for n in lengths:
                 stem = f"results/eval/{model}/{variant}/model/{decoding}-{n}"
-                assert {f"{stem}.jsonl", f"{stem}.tsv", f"{stem}.quality.tsv"} <= made, stem
-        for n in lengths:
-            assert f"results/eval/{model}/human-{n}.quality.tsv" in made, (model, n)
+                assert {f"{stem}.jsonl", f"{stem}.tsv"} <= made, stem
+                assert f"{stem}.jsonl" in quality_inputs[f"results/eval/{model}/quality_table1.tsv"], stem
 
 
 # The values of tests/rehearsal/sizes.yaml that are not sizes, each with the reason it differs from paper.yaml.
@@ -264,10 +268,9 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     # main runs; Llama's orders and swap; N=8; wiki, news; LoRA on all layers and on the last 5 (the follow-up)
     assert counts["train_setting"] == 4 + 3 + 1 + 2 + 2
     assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1 + 1  # Table 1, comparison, Table 4
-    # quality: the tiny Qwen2 scorer and tiny BERT encoder fetched once each; Table 1's 4 models x 5 decodings at its
-    # one length, the comparison's own 6, Table 4's wiki and news; the human continuations per model
+    # quality: the tiny Qwen2 scorer and tiny BERT encoder fetched once each; per model and table, as MAUVE
     assert counts["get_quality_scorer"] == counts["get_coherence_model"] == 1
-    assert counts["measure_quality"] == 4 * 5 + 6 + 2 and counts["measure_quality_human"] == 4
+    assert counts["measure_quality"] == 4 + 1 + 1
     # the LLM judge: the tiny Qwen2 with Qwen2.5-Instruct's chat template served under the judge's id, fetched once;
     # Table 1's pairs per model, Table 4's (TinyLlama), the sanity check per model
     assert counts["get_judge_model"] == 1 and counts["judge_pairs"] == 4 + 1 and counts["judge_shuffled"] == 4

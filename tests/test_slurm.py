@@ -1,6 +1,7 @@
 """profiles/slurm on a real SLURM: tests/slurm/start_cluster.sh installs and starts a single-node cluster on
 this machine (loopback only), the tiny config runs through `--profile profiles/slurm`, every job must be a
-SLURM job that SLURM recorded as COMPLETED, and the results must be identical to a local run.
+SLURM job that SLURM recorded as COMPLETED, and the results must be identical to a local run's (the session's tiny
+run).
 
 Skipped, with the reason, where the machine cannot run SLURM (not root, no apt-get, a SLURM of its own).
 Bounded: the harness, Snakemake and the stop script all run under timeouts; the daemons are stopped by PID.
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import require
-from test_workflow import job_counts, tiny_config
+from test_workflow import job_counts
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "tests" / "slurm"
@@ -57,9 +58,9 @@ def run_workflow(work: Path, config: Path, *args: str) -> subprocess.CompletedPr
 
 
 @pytest.mark.slow
-def test_tiny_workflow_on_slurm_matches_a_local_run(slurm_cluster, tmp_path, tiny_model_dir):
-    config = tiny_config(tmp_path, tiny_model_dir)
-    local = run_workflow(tmp_path / "local", config)
+def test_tiny_workflow_on_slurm_matches_a_local_run(slurm_cluster, tmp_path, tiny_run):
+    # the local run: the session's tiny run (the same config and model, `all` on 2 cores, PDFs dated alike)
+    local_dir, config, local = tiny_run
     assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
 
     # Only what this test cluster differs in from a real site: no accounting (status by squeue, which
@@ -91,11 +92,11 @@ def test_tiny_workflow_on_slurm_matches_a_local_run(slurm_cluster, tmp_path, tin
     assert set(submitted.values()) <= slurm_logs
     assert list((tmp_path / "slurm/.snakemake/slurm_logs").glob("rule_train_setting/*/*.log"))
 
-    # Identical results: every file under results/ (tokens, model weights, history, texts, scores, plots).
-    def files(root: Path) -> dict[str, bytes]:
-        return {str(p.relative_to(root)): p.read_bytes() for p in sorted((root / "results").rglob("*")) if p.is_file()}
-
-    local_files, slurm_files = files(tmp_path / "local"), files(tmp_path / "slurm")
-    assert {"results/train/tiny/hyperfitted/model/model.safetensors", "results/figures/figure2.pdf"} <= set(local_files)
-    assert sorted(slurm_files) == sorted(local_files)
-    assert [name for name in local_files if slurm_files[name] != local_files[name]] == []
+    # Identical results: every file the SLURM run wrote under results/ (tokens, model weights, history, texts,
+    # scores, plots) is byte-identical to the local run's file of that name.
+    slurm_files = {str(p.relative_to(tmp_path / "slurm")): p.read_bytes()
+                   for p in sorted((tmp_path / "slurm/results").rglob("*")) if p.is_file()}
+    assert {"results/train/tiny/hyperfitted/model/model.safetensors", "results/figures/figure2.pdf",
+            "results/eval/tiny/hyperfitted/model/greedy-16.jsonl", "results/data/tiny/tokens.json"} <= set(slurm_files)
+    assert [name for name in slurm_files if not (local_dir / name).is_file()] == []
+    assert [name for name, data in slurm_files.items() if (local_dir / name).read_bytes() != data] == []

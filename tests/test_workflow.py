@@ -17,9 +17,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 
-def snakemake(*args, cwd=ROOT, timeout=1500):
+def snakemake(*args, cwd=ROOT, timeout=1500, env=None):
     return subprocess.run([*SNAKEMAKE, "-s", str(ROOT / "Snakefile"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 _DRY_RUNS: dict[tuple[str, ...], subprocess.CompletedProcess] = {}
@@ -75,11 +75,10 @@ def test_dry_run_default():
     assert counts["compute_logit_bias"] == counts["measure_layers"] == 1
     assert counts["measure_mauve"] == 3  # per table that shows it: Table 1, Table 4, the comparison
     assert "get_mauve_featurizer" not in counts  # the default's own model features the texts
-    # quality (scorer perplexity, coherence) of every generation file Tables 1 and 4 and the comparison show: Table
-    # 1's 5, the comparison's own 7 (the base setting's among them), Table 4's wiki and news (its fiction row is the
-    # base setting, its original greedy Table 1's); the human continuations once (one model, one length); the
-    # default's scorer and encoder are its own model, so nothing is fetched
-    assert counts["measure_quality"] == 5 + 7 + 2 and counts["measure_quality_human"] == 1
+    # quality (scorer perplexity, coherence) per model and table that shows it, as MAUVE: each job scores the
+    # table's generation files and the human continuations at their lengths; the default's scorer and encoder are
+    # its own model, so nothing is fetched
+    assert counts["measure_quality"] == 3 and "measure_quality_human" not in counts
     # the follow-up's hyperfitted greedy path through the original, and entropy on each row's own continuations
     assert counts["measure_overrides"] == counts["make_followup_overrides"] == counts["measure_own_entropy"] == 1
     assert "get_quality_scorer" not in counts and "get_coherence_model" not in counts
@@ -95,12 +94,11 @@ def test_dry_run_default():
     assert counts["make_figure5_shuffle"] == counts["make_figure5_quantity"] == counts["plot_figure5"] == 1
     assert counts["make_table4"] == counts["make_comparison"] == counts["plot_comparison"] == 1
     assert counts["write_plan"] == 1
-    # the claims table and figure; MAUVE per table; the plan; quality: 14 files + the human continuations, and
-    # Table 4's MAUVE; the follow-up's 6 more generation and metric files (matched greedy, s = 0.01, 4 top-500
+    # the claims table and figure; MAUVE per table; the plan; quality per table (3 jobs), and Table 4's MAUVE; the follow-up's 6 more generation and metric files (matched greedy, s = 0.01, 4 top-500
     # strengths), its overrides (measure, table) and own-continuation entropy
     # the LLM judge (the default's own instruct model, nothing fetched): Table 1's and Table 4's pairs, the sanity check
     assert counts["judge_pairs"] == 2 and counts["judge_shuffled"] == 1 and "get_judge_model" not in counts
-    assert sum(counts.values()) == 108 + 2 + 1 + 1 + 14 + 1 + 1 + 6 + 6 + 3 + 3
+    assert sum(counts.values()) == 108 + 2 + 1 + 1 + 3 + 1 + 6 + 6 + 3 + 3
 
 
 def test_dry_run_paper():
@@ -130,18 +128,19 @@ def test_dry_run_paper():
     # gpt2-large features, per model and table that shows it: Table 1 (4 models), the comparison and Table 4
     # (TinyLlama)
     assert counts["get_mauve_featurizer"] == 1 and counts["measure_mauve"] == 4 + 1 + 1
-    # quality: Tables 1-2's 60 generation files, the comparison's own 6, Table 4's wiki and news; the human
-    # continuations per model and length (4 x 3); Qwen2.5-72B and SimCSE fetched once each
-    assert counts["measure_quality"] == 4 * 5 * 3 + 6 + 2 and counts["measure_quality_human"] == 4 * 3
+    # quality per model and table, as MAUVE: Table 1 (4 models: 15 generation files each and the human
+    # continuations at 3 lengths, Qwen2.5-72B loaded once per job), the comparison and Table 4 (TinyLlama);
+    # Qwen2.5-72B and SimCSE fetched once each
+    assert counts["measure_quality"] == 4 + 1 + 1
     assert counts["measure_overrides"] == counts["make_followup_overrides"] == counts["measure_own_entropy"] == 1
     assert counts["get_quality_scorer"] == counts["get_coherence_model"] == 1
     assert counts["lock_revisions"] == 1  # every hub commit recorded in results/revisions.lock.yaml
-    # + make_claims, plot_claims; + lock_revisions; MAUVE per table (one more); the plan; quality: 67 files, 12
-    # human, 2 fetches, and Table 4's MAUVE; the follow-up's 10 more generation and metric files (matched greedy,
+    # + make_claims, plot_claims; + lock_revisions; MAUVE per table (one more); the plan; quality per model and
+    # table (6 jobs), 2 fetches, and Table 4's MAUVE; the follow-up's 10 more generation and metric files (matched greedy,
     # 2 more strengths, 7 top-500 ones), overrides (measure, table) and own-continuation entropy
     # the LLM judge fetched once: Table 1's pairs per model, Table 4's (TinyLlama), the sanity check per model
     assert counts["get_judge_model"] == 1 and counts["judge_pairs"] == 4 + 1 and counts["judge_shuffled"] == 4
-    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1 + 68 + 12 + 2 + 1 + 10 + 10 + 3 + 10
+    assert sum(counts.values()) == 264 + 2 + 1 + 1 + 1 + 6 + 2 + 1 + 10 + 10 + 3 + 10
 
 
 def with_changes(changes: dict, cfg: dict | None = None) -> dict:

@@ -8,14 +8,14 @@ functions and the settings table format them, and scripts read the paths their r
                                                         where an experiment reads them, early_stopped/
     results/eval/{model}/{setting}/{weights}/...        what is measured on one set of weights:
         {method}-{length}.jsonl        continuations    {method}-{length}.tsv   their per-text metrics
-        {method}-{length}.quality.tsv  their per-text scorer perplexity and coherence (hyperfit.quality)
         scores.json                    teacher-forced scores of the evaluation texts
         figure4_position.tsv           Figure 4's next-token distribution
         lmeval_{suite}.json            lm-eval's numbers
         temperature-{setting}.json     (original only) the temperature matching that setting's entropy
         logit_bias*.pt, own_entropy.json, overrides.tsv, layers.tsv   (hyperfitted only) the follow-up's measures
     results/eval/{model}/mauve_{table}.tsv              MAUVE of the generation files one table shows
-    results/eval/{model}/human-{length}.quality.tsv     the human continuations' scorer perplexity and coherence
+    results/eval/{model}/quality_{table}.tsv            the per-text scorer perplexity and coherence of those
+                                                        files and of the human continuations (hyperfit.quality)
     results/tables/<table>.{tsv,md}, results/figures/<figure>.{pdf,png}   what the paper shows
     results/human/...                                   the human preference study kit and its results
     results/judge/{model}/{table}.tsv, shuffled*.tsv    the LLM judge on the study's pairs, and its sanity check
@@ -63,8 +63,6 @@ RUN_FACTS = "run.json"
 EVAL = "results/eval/{model}/{setting}/{weights}"
 GENERATION = EVAL + "/{method}-{length}.jsonl"
 TEXT_METRICS = EVAL + "/{method}-{length}.tsv"
-QUALITY = EVAL + "/{method}-{length}.quality.tsv"
-HUMAN_QUALITY = "results/eval/{model}/human-{length}.quality.tsv"
 SCORES = EVAL + "/scores.json"
 FIGURE4_POSITION = "results/eval/{model}/{setting}/model/figure4_position.tsv"
 LMEVAL = "results/eval/{model}/{setting}/model/lmeval_{suite}.json"
@@ -76,6 +74,7 @@ OWN_ENTROPY = "results/eval/{model}/hyperfitted/model/own_entropy.json"
 OVERRIDES = "results/eval/{model}/hyperfitted/model/overrides.tsv"
 LAYERS = "results/eval/{model}/hyperfitted/model/layers.tsv"
 MAUVE = "results/eval/{model}/mauve_{table}.tsv"
+QUALITY = "results/eval/{model}/quality_{table}.tsv"
 
 # ------------------------------------------------------------------------------------------ products
 TABLE = "results/tables/{table}.tsv"

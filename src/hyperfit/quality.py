@@ -144,6 +144,38 @@ def load_encoder(path: str):
 
 
 # ------------------------------------------------------------------------------------------ table columns
+HUMAN = "human"  # measure_quality's `texts` of the human continuations (the others name their generation file)
+SOURCE_COLUMNS = ["model", "texts", "length"]  # what measure_quality's table adds before the per-text columns
+
+
+class QualityTables:
+    """measure_quality's tables (one per model and table): the per-text rows of one generation file, or of a model's
+    human continuations at one length, as the per-text table of that file alone (its rows in text order)."""
+
+    def __init__(self, paths):
+        import pandas as pd
+
+        self.frame = pd.concat([pd.read_csv(p, sep="\t", dtype={"texts": str}) for p in paths], ignore_index=True)
+
+    def _rows(self, mask, what: str):
+        from .errors import UserError
+
+        part = self.frame[mask]
+        if part.empty:
+            raise UserError(f"no quality rows for {what}: rerun measure_quality (its table predates this file)")
+        return part.drop(columns=SOURCE_COLUMNS).reset_index(drop=True)
+
+    def texts(self, path: str):
+        """The rows of the generation file `path`."""
+        return self._rows(self.frame["texts"] == str(path), str(path))
+
+    def human(self, model: str, length: int):
+        """The rows of `model`'s human continuations cut to `length` of its tokens."""
+        f = self.frame
+        return self._rows((f["texts"] == HUMAN) & (f["model"] == model) & (f["length"] == int(length)),
+                          f"{model}'s human continuations of {length} tokens")
+
+
 def quality_values(df, seed: int) -> dict:
     """A row's quality columns from a per-text quality table: scorer_ppl (tokens pooled over the texts) with a
     95% bootstrap interval (whole texts resampled, tokens pooled again), coherence (mean over texts) with a 95%

@@ -280,15 +280,11 @@ def text_table(model: str, name: str, weights: str, method: str, length: int) ->
     return P.TEXT_METRICS.format(model=model, setting=name, weights=weights, method=method, length=length)
 
 
-def quality_file(model: str, name: str, weights: str, method: str, length: int) -> str:
-    """Per-text scorer perplexity and coherence of one generation file (hyperfit.quality)."""
-    return P.QUALITY.format(model=model, setting=name, weights=weights, method=method, length=length)
-
-
-def human_quality_file(model: str, length: int) -> str:
-    """The same measures of the human continuations of the evaluation contexts, cut to `length` tokens of
-    `model`'s tokenizer (the reference point of every row of that model and length)."""
-    return P.HUMAN_QUALITY.format(model=model, length=length)
+def quality_file(model: str, table: str) -> str:
+    """Per-text scorer perplexity and coherence of the generation files of `model` that `table` shows (table1,
+    comparison, table4: the files MAUVE reads) and of the human continuations cut to each of their lengths (the
+    reference point of every row of that model and length); hyperfit.quality.QualityTables reads it."""
+    return P.QUALITY.format(model=model, table=table)
 
 
 def mauve_file(model: str, table: str) -> str:
@@ -452,9 +448,7 @@ def run(model: str, name: str, weights: str = "model", method: str | None = None
            "train": None if name == ORIGINAL else train_dir(model, name), "scores": scores(model, name, weights)}
     if method is not None:
         out.update(method=method, length=int(length), texts=generation(model, name, weights, method, length),
-                   metrics=text_table(model, name, weights, method, length),
-                   quality=quality_file(model, name, weights, method, length),
-                   human_quality=human_quality_file(model, length))
+                   metrics=text_table(model, name, weights, method, length))
     return out
 
 

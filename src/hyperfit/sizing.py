@@ -695,7 +695,7 @@ MODEL_RULES = {"train_setting": "train", "generate_texts": "generate", "score_te
                "measure_mauve": "mauve", "get_model": "fetch", "get_mauve_featurizer": "fetch",
                "get_image_model": "fetch", "pretrain_image_model": "image_train",
                "hyperfit_image_model": "image_train", "complete_images": "complete_images",
-               "measure_quality": "quality", "measure_quality_human": "quality", "get_quality_scorer": "fetch",
+               "measure_quality": "quality", "get_quality_scorer": "fetch",
                "get_coherence_model": "fetch", "judge_pairs": "judge", "judge_shuffled": "judge",
                "get_judge_model": "fetch"}
 
@@ -752,20 +752,28 @@ def job(config: dict, rule: str, wildcards: dict, device: str = "gpu", threads: 
 
 
 def quality_estimate(config: dict, rule: str, wildcards: dict, device: str, threads: int = 1) -> Estimate:
-    """A quality job (hyperfit.quality): the scorer (quality.scorer: its dtype, over its GPUs) and the coherence
-    encoder (fp32, beside it) loaded together; the scorer reads every evaluation text's prompt + continuation
-    (context_len + length tokens, counted in the generator's tokens), its fp32 logits, their float64 copy and
-    log-softmax at the scored positions; the encoder reads each prompt and continuation cut to its max_tokens."""
+    """A quality job (hyperfit.quality) of one model and table: the scorer (quality.scorer: its dtype, over its
+    GPUs) and the coherence encoder (fp32, beside it) loaded once; the scorer reads every evaluation text's prompt +
+    continuation (context_len + length tokens, counted in the generator's tokens) of each of the table's generation
+    files and of the human continuations at each of their lengths, one file at a time: its fp32 logits, their
+    float64 copy and log-softmax at the scored positions; the encoder reads each prompt and continuation cut to its
+    max_tokens."""
+    from .plan import mauve_runs
+
     q = config["quality"]
     scorer, enc = quality_size(config, "scorer"), quality_size(config, "coherence")
     gpus = int(q["scorer"]["gpus"]) if device == "gpu" else 1
     dtype = q["scorer"]["dtype"] if device == "gpu" else "float32"
     w, w_text = weights_bytes(scorer, dtype)
     e, e_text = weights_bytes(enc, "float32")
-    texts, _ = eval_tokens(config)
-    length = int(wildcards.get("length") or max(config["generation"]["lengths"]))
+    per_file, _ = eval_tokens(config)
+    runs = mauve_runs(config, wildcards["model"], wildcards["table"]) if "table" in wildcards else []
+    lengths = [int(r["length"]) for r in runs] or [max(config["generation"]["lengths"])]
+    files = len(runs) + len(set(lengths))  # the generation files, the human continuations per length
+    texts = per_file * files
+    length = max(lengths)
     seq = config["data"]["context_len"] + length
-    batch = min(q["batch_size"], texts)
+    batch = min(q["batch_size"], per_file)
     host, gpu, disk, work = Parts(), Parts(), Parts(), Parts()
     host.add(*_runtime_mb(config))
     work.add(*logits_bytes(batch, seq, scorer.vocab, 5))  # fp32 logits + float64 copy and log-softmax (4 + 8 + 8 B)
@@ -774,8 +782,9 @@ def quality_estimate(config: dict, rule: str, wildcards: dict, device: str, thre
                                                              f"{enc.hidden} x 4 B x {enc.layers + 1} layers")
     tp = throughput(config, device, gpus, threads)
     flops = 2 * scorer.params * texts * seq + 2 * enc.params * 2 * texts * mt
-    seconds = [_start(), (flops / tp.flops, f"2 x {num(scorer.params)} x {texts} texts x {seq} tokens + 2 x "
-                                            f"{num(enc.params)} x 2 x {texts} texts x {mt} tokens / ({tp.text}) = "
+    count = f"{texts} texts ({files} files x {per_file})"
+    seconds = [_start(), (flops / tp.flops, f"2 x {num(scorer.params)} x {count} x {seq} tokens + 2 x "
+                                            f"{num(enc.params)} x 2 x {count} x {mt} tokens / ({tp.text}) = "
                                             f"{flops / tp.flops / 60:.3g} min"),
                _load_seconds(config, w + e)]
     if device == "gpu":

@@ -8,7 +8,7 @@ def main(sm):
 
     from hyperfit.paths import RUN_FACTS, run_file
     from hyperfit.runner import atomic_path, read_json, write_table
-    from hyperfit.quality import quality_notes
+    from hyperfit.quality import QualityTables, quality_notes
     from hyperfit.sweeptables import (COMPARISON_VALUES, QUALITY_VALUES, comparison_markdown, comparison_row,
                                       comparison_text_statistics, quality_point_values, quality_text_statistics,
                                       summarize)
@@ -19,6 +19,7 @@ def main(sm):
     mauve = pd.concat(frames)
     mauve = {(r.model, r.setting, r.weights, r.method, int(r.length)): r.mauve for r in mauve.itertuples()}
     rows, ttrs, quality = [], {}, {}
+    measured = QualityTables(sm.input.quality)
     original = {r["model"]: read_json(r["scores"]) for r in sm.params.runs if r["setting"] == "original"}
     for r in sm.params.runs:
         temperature = read_json(r["temperature"]) if r["temperature"] else None
@@ -29,8 +30,8 @@ def main(sm):
         row["trainable_parameters"] = read_json(run_file(r["train"], RUN_FACTS))["trainable_parameters"] if r["train"] \
             else float("nan")
         row["mauve"] = mauve[(r["model"], r["setting"], r["weights"], r["method"], int(r["length"]))]
-        per_text = pd.read_csv(r["quality"], sep="\t")
-        row.update(quality_point_values(per_text, pd.read_csv(r["human_quality"], sep="\t"),
+        per_text = measured.texts(r["texts"])
+        row.update(quality_point_values(per_text, measured.human(r["model"], r["length"]),
                                         mauve_by_run[(r["model"], r["setting"], r["weights"], r["method"],
                                                       int(r["length"]))]))
         quality.setdefault((r["model"], r["label"]), []).append(per_text)

@@ -9,7 +9,7 @@ def main(sm):
     from hyperfit.human import ingest, table1_columns
     from hyperfit.judge import add_table1_judge, judge_notes, sanity_lines, table1_judge_columns
     from hyperfit.runner import read_json, write_markdown, write_table
-    from hyperfit.quality import quality_notes
+    from hyperfit.quality import QualityTables, quality_notes
     from hyperfit.tables import mauve_rows, table1, table1_notes, table1_quality, table1_statistics
 
     texts = {(r["model"], r["variant"], r["decoding"], r["length"]): pd.read_csv(r["metrics"], sep="\t")
@@ -25,9 +25,10 @@ def main(sm):
     table["mauve"] = [mauve[(r.model, r.variant, r.decoding, int(r.length))] for r in table.itertuples()]
     # quality beside diversity: scorer perplexity, coherence, the human continuations' own, MAUVE per domain
     rows = mauve_rows([f[f["weights"] == "model"] for f in frames], ("model", "setting", "method", "length"))
-    quality = {(r["model"], r["variant"], r["decoding"], r["length"]): pd.read_csv(r["quality"], sep="\t")
+    measured = QualityTables(sm.input.quality)
+    quality = {(r["model"], r["variant"], r["decoding"], r["length"]): measured.texts(r["texts"])
                for r in sm.params.runs}
-    human_quality = {(r["model"], r["length"]): pd.read_csv(r["human_quality"], sep="\t") for r in sm.params.runs}
+    human_quality = {(r["model"], r["length"]): measured.human(r["model"], r["length"]) for r in sm.params.runs}
     table = table1_quality(table, quality, human_quality, rows, sm.params.seed)
     # the LLM judge on the study's pairs, its agreement with the raters where rater files exist, its sanity check
     j = sm.params.judge

@@ -7,7 +7,7 @@ def main(sm):
     import pandas as pd
 
     from hyperfit.judge import NOT_JUDGED, table4_judge
-    from hyperfit.quality import quality_notes
+    from hyperfit.quality import QualityTables, quality_notes
     from hyperfit.runner import read_json, read_jsonl, write_markdown, write_table
     from hyperfit.settings import ORIGINAL
     from hyperfit.sweeptables import (ORIGINAL_ROW, data_type_table, quality_point_values, quality_text_statistics,
@@ -22,11 +22,12 @@ def main(sm):
     mauve = mauve_rows([pd.read_csv(p, sep="\t") for p in sm.input.mauve], ("model", "setting", "weights", "method",
                                                                            "length"))
     extra, quality = {}, {}
+    measured = QualityTables(sm.input.quality)
     for r in [*sm.params.original, *sm.params.runs]:
-        per_text = pd.read_csv(r["quality"], sep="\t")
+        per_text = measured.texts(r["texts"])
         m = mauve[(r["model"], r["setting"], r["weights"], r["method"], int(r["length"]))]
-        extra[r["texts"]] = {"mauve": m["mauve"], **quality_point_values(per_text, pd.read_csv(r["human_quality"],
-                                                                                              sep="\t"), m)}
+        extra[r["texts"]] = {"mauve": m["mauve"], **quality_point_values(per_text, measured.human(r["model"],
+                                                                                                 r["length"]), m)}
         label = r["label"] if r["setting"] != ORIGINAL else ORIGINAL_ROW
         quality.setdefault((r["model"], label), []).append(per_text)
     window = sm.params.ttr_window
