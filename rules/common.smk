@@ -3,13 +3,10 @@
 import re
 import sys
 
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
-
 from hyperfit import paths as P
 from hyperfit import settings as S
 from hyperfit import sizing as Z
-from hyperfit.config import duplicate_keys, problems, schema_error, token_needs
+from hyperfit.config import duplicate_keys, problems, schema_problem, token_needs
 from hyperfit.judge import judge_model
 from hyperfit.plan import MAUVE_TABLES, Plan
 from hyperfit.revisions import apply_lock, hub_sources
@@ -23,10 +20,8 @@ def fail(*messages):
 # A key given twice in one mapping of a config file (two models or decodings of one name): YAML keeps the last.
 if found := duplicate_keys(list(workflow.overwrite_configfiles) or [f"{workflow.basedir}/config/config.yaml"]):
     fail(*found)
-try:
-    validate(config, schema="../config/schema.yaml")
-except WorkflowError as exc:  # the jsonschema error it wraps names the key
-    fail(schema_error(exc.__context__) if exc.__context__ is not None else str(exc).splitlines()[0])
+if found := schema_problem(config, f"{workflow.basedir}/config/schema.yaml"):
+    fail(found)
 if found := apply_lock(config) or problems(config):  # revisions_lock: every hub download at its locked commit
     fail(*found)
 

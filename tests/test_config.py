@@ -194,11 +194,24 @@ def test_a_problem_stops_the_dry_run_with_its_line(tmp_path):
     ({"sweeps.seeds": []}, "sweeps.seeds"),
     ({"hyperfit.lora": {"enabled": True, "r": 0}}, "hyperfit.lora.r"),
 ])
-def test_a_schema_error_stops_the_dry_run_with_one_line(tmp_path, changes, message):
-    res = snakemake("-n", "all", "--configfile", str(write_config(tmp_path, changes)))
+def test_a_schema_error_names_the_key_in_one_line(changes, message):
+    """hyperfit.config.schema_problem, which the workflow calls on the config Snakemake merged (the default under
+    the --configfile given), here on the same merge."""
+    from hyperfit.config import schema_problem
+    from snakemake.utils import update_config
+
+    merged = default_config()
+    update_config(merged, with_changes(changes))
+    line = schema_problem(merged, str(SCHEMA))
+    assert line is not None and "\n" not in line and message in line, line
+
+
+def test_a_schema_error_stops_the_dry_run_with_one_line(tmp_path):
+    """The workflow stops on a schema error before any job, with the one line of schema_problem."""
+    res = snakemake("-n", "all", "--configfile", str(write_config(tmp_path, {"hyperfit.lrr": 0.1})))
     assert res.returncode != 0
     lines = [line for line in (res.stdout + res.stderr).splitlines() if line.startswith("Config error:")]
-    assert len(lines) == 1 and message in lines[0], res.stderr[-2000:]
+    assert len(lines) == 1 and "hyperfit: unknown key 'lrr' (did you mean `lr`?)" in lines[0], res.stderr[-2000:]
 
 
 def test_paper_config_follows_the_paper():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -21,25 +20,50 @@ DEFAULT = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
 MODEL = next(iter(DEFAULT["models"]))
 
 
-def trainings_of(target: str) -> set[tuple[str, str]]:
-    """The (model, setting) of every train_setting job in `snakemake -n --forceall <target>` of the default."""
-    res = dry_run(target)
+def dag_jobs(stdout: str) -> list[dict]:
+    """The jobs of a `snakemake -n` listing: rule, inputs, outputs and wildcards of each."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", stdout):
+        head = re.match(r"(?:local)?rule (\w+):", block)
+        if not head:
+            continue
+        fields = dict(re.findall(r"^\s+(input|output|wildcards): (.*)$", block, re.M))
+        jobs.append({"rule": head.group(1),
+                     "input": fields["input"].split(", ") if "input" in fields else [],
+                     "output": fields["output"].split(", ") if "output" in fields else [],
+                     "wildcards": dict(w.split("=", 1) for w in fields.get("wildcards", "").split(", ") if w)})
+    return jobs
+
+
+def trainings_of_each(targets: list[str]) -> dict[str, set[tuple[str, str]]]:
+    """The (model, setting) of every train_setting job each target needs: one `snakemake -n --forceall` of all the
+    targets on the default, each target's job followed back from its inputs through the jobs that write them (its
+    own DAG: the DAG has no checkpoints, so what a target needs does not depend on what else is asked for)."""
+    res = dry_run(*targets)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
-    found, in_train = set(), False
-    for line in res.stdout.splitlines():
-        if re.match(r"^(local)?rule \w+:", line):
-            in_train = line.strip().endswith("train_setting:")
-        elif in_train and (m := re.match(r"^\s+wildcards: model=([^,]+), setting=(\S+)$", line)):
-            found.add((m.group(1), m.group(2)))
+    jobs = dag_jobs(res.stdout)
+    writer = {path: job for job in jobs for path in job["output"]}
+    found = {}
+    for target in targets:
+        (job,) = [j for j in jobs if j["rule"] == target]
+        seen, stack, trainings = set(), list(job["input"]), set()
+        while stack:
+            path = stack.pop()
+            if path in seen or path not in writer:
+                continue
+            seen.add(path)
+            source = writer[path]
+            if source["rule"] == "train_setting":
+                trainings.add((source["wildcards"]["model"], source["wildcards"]["setting"]))
+            stack.extend(source["input"])
+        found[target] = trainings
     return found
 
 
 @pytest.fixture(scope="module")
 def target_trainings() -> dict[str, set[tuple[str, str]]]:
-    """Every target rule of the Snakefile, dry-run on the default (two at a time)."""
-    targets = re.findall(r"^rule (\w+):", (ROOT / "Snakefile").read_text(), re.M)
-    with ThreadPoolExecutor(2) as pool:
-        return dict(zip(targets, pool.map(trainings_of, targets)))
+    """Every target rule of the Snakefile, from one dry run of them all on the default."""
+    return trainings_of_each(re.findall(r"^rule (\w+):", (ROOT / "Snakefile").read_text(), re.M))
 
 
 def test_table1_trains_only_the_main_run(target_trainings):

@@ -426,6 +426,19 @@ def _sweeps(config: dict) -> list[str]:
     return out
 
 
+def schema_problem(config: dict, schema: str) -> str | None:
+    """The config against config/schema.yaml (snakemake.utils.validate, which also fills the schema's defaults
+    in): None, or one line naming the key (schema_error)."""
+    from snakemake.exceptions import WorkflowError
+    from snakemake.utils import validate
+
+    try:
+        validate(config, schema=schema)
+    except WorkflowError as exc:  # the jsonschema error it wraps names the key
+        return schema_error(exc.__context__) if exc.__context__ is not None else str(exc).splitlines()[0]
+    return None
+
+
 def schema_error(error) -> str:
     """One line for a jsonschema ValidationError: the key path, what is wrong with it, and the likely fix (the
     key meant, for a misspelt one; the spelling YAML reads as a number, for a number read as text)."""
