@@ -36,9 +36,8 @@ def main(sm):
             rows = quality_rows(records, scorer, scorer_tok, encoder, encoder_tok, q["coherence"]["pooling"],
                                 q["coherence"]["max_tokens"], q["batch_size"])
             part = pd.DataFrame(rows)
-            part.insert(0, "model", model)
-            part.insert(1, "texts", texts)
-            part.insert(2, "length", length)
+            for i, (column, value) in enumerate(zip(SOURCE_COLUMNS, (model, texts, length))):
+                part.insert(i, column, value)
             tables.append(part)
             n = part["scorer_tokens"].sum()
             print(f"{texts} ({length} tokens): {len(part)} texts, scorer perplexity "
@@ -46,7 +45,6 @@ def main(sm):
                   f"{part['coherence'].mean():.3f}")
             bar.update(1)
     table = pd.concat(tables, ignore_index=True)
-    assert list(table.columns[:3]) == SOURCE_COLUMNS
     write_table(table, sm.output.table)
 
 
