@@ -254,6 +254,38 @@ MMLU_ROWS = {k: f"g_{k}" for k in ("overall", "stem", "humanities", "social_scie
 SIZES = {"overall": 10, "stem": 4, "humanities": 2, "social_sciences": 2, "other": 2}
 
 
+def test_a_prepared_dataset_is_kept_in_the_cache_layout_at_its_pinned_commit(tmp_path):
+    """keep_prepared_datasets copies the folder datasets prepared for each loaded dataset (every split's Arrow
+    files and its dataset_info.json) into the task folder at the same place relative to the cache, which is
+    where an offline evaluation job (HF_DATASETS_CACHE = that folder) looks; a folder named by another commit
+    than the pinned one stops with one line."""
+    import datasets
+
+    from hyperfit.lmeval import keep_prepared_datasets
+
+    data = tmp_path / "rows.jsonl"
+    data.write_text("".join(json.dumps({"text": f"row {i}", "label": i % 2}) + "\n" for i in range(6)))
+    cache = tmp_path / "cache"
+    loaded = [datasets.load_dataset("json", data_files={"test": str(data), "validation": str(data)},
+                                    cache_dir=str(cache))]
+    copied = keep_prepared_datasets(loaded, cache, tmp_path / "kept", {})
+    assert len(copied) == 1 and Path(copied[0]).parts[0] == "json"  # <builder>/<config>/<version>/<hash>
+    kept = tmp_path / "kept" / copied[0]
+    source = cache / copied[0]
+    assert sorted(p.name for p in kept.iterdir()) == sorted(p.name for p in source.iterdir() if
+                                                           not p.name.endswith(".lock"))
+    assert {p.name for p in kept.glob("*.arrow")} >= {Path(f["filename"]).name for split in
+                                                     loaded[0].cache_files.values() for f in split}
+    assert (kept / "dataset_info.json").is_file() and not list(kept.glob("*.lock"))
+    prepared_at = Path(copied[0]).name
+    assert keep_prepared_datasets(loaded, cache, tmp_path / "again", {"json": prepared_at}) == copied
+    with pytest.raises(UserError) as err:
+        keep_prepared_datasets(loaded, cache, tmp_path / "wrong", {"json": "0" * 40})
+    assert "not at the pinned commit " + "0" * 40 in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(UserError, match="is not in datasets' cache"):
+        keep_prepared_datasets(loaded, tmp_path / "elsewhere", tmp_path / "wrong2", {})
+
+
 def test_mmlu_table_hand_worked():
     orig = record(mmlu_results({"overall": 0.3, "stem": 0.25, "humanities": 0.5, "social_sciences": 0.0,
                                 "other": 0.5}, SIZES), MMLU_ROWS)

