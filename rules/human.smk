@@ -52,8 +52,8 @@ rule summarize_human_ratings:
 
 
 # The LLM judge (hyperfit.judge) on the same pairs: per model and table that shows it (Table 1: the study's
-# comparisons; Table 4: its Table 4 pairs and the original row), each pair in both orders; and its sanity check on
-# Table 1's human continuations against their own sentences shuffled.
+# comparisons; Table 4: its Table 4 pairs and the original row), each pair in both orders; and, in Table 1's job,
+# its sanity check on those pairs' human continuations against their own sentences shuffled.
 rule get_judge_model:
     output:
         model=directory(P.JUDGE_MODEL),
@@ -86,6 +86,8 @@ rule judge_pairs:
         judge=config["judge"],
         name=judge_model(config),
         question=config["human"]["question"],
+    wildcard_constraints:
+        table=one_of([t for t in S.JUDGE_TABLES if t != "table1"]),  # Table 1's: judge_table1
     threads: JOB_THREADS
     resources:
         **sized("judge_pairs"),
@@ -100,14 +102,16 @@ rule judge_pairs:
         "../workflow/scripts/judge_pairs.py"
 
 
-rule judge_shuffled:
+# Table 1's pairs and the sanity check on their human continuations in one job: the judge loaded once per model
+rule judge_table1:
     input:
         texts=lambda wildcards: runs_paths(S.judge_runs(config, "table1", wildcards.model), "texts"),
         tokens=rules.tokenize_data.output.tokens,
         tokenizer=get_base_model,
         judge=S.judge_model_dir(config),
     output:
-        table=P.JUDGE_SHUFFLED,
+        table=P.JUDGE.replace("{table}", "table1"),
+        shuffled=P.JUDGE_SHUFFLED,
         summary=P.JUDGE_SHUFFLED_SUMMARY,
     params:
         runs=lambda wildcards: S.judge_runs(config, "table1", wildcards.model),
@@ -118,12 +122,12 @@ rule judge_shuffled:
         seed=config["seed"],
     threads: JOB_THREADS
     resources:
-        **sized("judge_shuffled"),
+        **sized("judge_table1"),
         gpu=config["judge"]["gpus"],
     log:
-        "logs/judge/{model}/shuffled.log",
+        "logs/judge/{model}/table1.log",
     benchmark:
-        "benchmarks/judge/{model}/shuffled.tsv"
+        "benchmarks/judge/{model}/table1.tsv"
     conda:
         "../envs/main.yaml"
     script:

@@ -696,7 +696,7 @@ MODEL_RULES = {"train_setting": "train", "generate_texts": "generate", "score_te
                "get_image_model": "fetch", "pretrain_image_model": "image_train",
                "hyperfit_image_model": "image_train", "complete_images": "complete_images",
                "measure_quality": "quality", "get_quality_scorer": "fetch",
-               "get_coherence_model": "fetch", "judge_pairs": "judge", "judge_shuffled": "judge",
+               "get_coherence_model": "fetch", "judge_pairs": "judge", "judge_table1": "judge",
                "get_judge_model": "fetch"}
 
 
@@ -817,10 +817,10 @@ def judge_estimate(config: dict, rule: str, wildcards: dict, device: str, thread
     w, w_text = weights_bytes(size, dtype)
     texts, _ = eval_tokens(config)
     model = wildcards.get("model") or next(iter(config["models"]))
-    if rule == "judge_shuffled":  # each human continuation of Table 1's pairs once, per length
-        files = len({int(r["length"]) for r in judge_runs(config, "table1", model)})
-    else:
-        files = len(judge_runs(config, wildcards.get("table", "table1"), model))
+    table = "table1" if rule == "judge_table1" else wildcards.get("table", "table1")
+    files = len(judge_runs(config, table, model))
+    if rule == "judge_table1":  # then the sanity check: each human continuation of its pairs once, per length
+        files += len({int(r["length"]) for r in judge_runs(config, "table1", model)})
     prompts = 2 * texts * max(files, 1)
     seq = config["data"]["context_len"] + 2 * max(config["generation"]["lengths"]) + JUDGE_PROMPT_TOKENS
     batch = min(int(j["batch_size"]), prompts)

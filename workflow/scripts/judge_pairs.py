@@ -1,6 +1,7 @@
 """The LLM judge on the human study's pairs (hyperfit.judge): each generated continuation against the human
-continuation of the same evaluation text, cut to the same length, judged in both orders (judge_pairs); or, for
-the sanity check (judge_shuffled), each of those human continuations against its own sentences shuffled."""
+continuation of the same evaluation text, cut to the same length, judged in both orders (judge_pairs); Table 1's
+job (judge_table1) then, with the judge still loaded, runs the sanity check: each of those human continuations
+against its own sentences shuffled."""
 from hyperfit.runner import run
 
 
@@ -20,18 +21,21 @@ def main(sm):
         refs = reference_texts(tokens["eval"], int(r["length"]), decode)
         pairs += generation_pairs(read_jsonl(r["texts"]), refs, r["model"], r["variant"], r["decoding"],
                                   int(r["length"]))
-    sanity = "summary" in sm.output.keys()
-    skipped = []
-    if sanity:
-        pairs, skipped = shuffle_pairs(pairs, p.seed)
     model, tokenizer = load_judge(sm.input.judge, j["dtype"], p.name)
-    with tqdm(total=2 * len(pairs), desc="judge prompts", mininterval=5) as bar:
-        table = judge_pairs(model, tokenizer, pairs, j["prompt"], p.question, j["method"], j["batch_size"],
-                            j["max_new_tokens"], p.name, bar)
-    write_table(table, sm.output.table)
-    print(f"{len(table)} pairs judged in both orders: {table['outcome'].value_counts().to_dict()}; the two orders "
-          f"agree on {100 * table['agree'].mean():.1f}%")
-    if sanity:
+
+    def judge(pairs, what):
+        with tqdm(total=2 * len(pairs), desc=f"judge prompts ({what})", mininterval=5) as bar:
+            table = judge_pairs(model, tokenizer, pairs, j["prompt"], p.question, j["method"], j["batch_size"],
+                                j["max_new_tokens"], p.name, bar)
+        print(f"{what}: {len(table)} pairs judged in both orders: {table['outcome'].value_counts().to_dict()}; the "
+              f"two orders agree on {100 * table['agree'].mean():.1f}%")
+        return table
+
+    write_table(judge(pairs, "the study's pairs"), sm.output.table)
+    if "summary" in sm.output.keys():  # the sanity check
+        shuffled, skipped = shuffle_pairs(pairs, p.seed)
+        table = judge(shuffled, "sentences shuffled")
+        write_table(table, sm.output.shuffled)
         summary = shuffle_table(table, p.iterations, p.seed, skipped)
         write_table(summary, sm.output.summary)
         print(summary.to_string())
