@@ -87,8 +87,8 @@ MUTANTS = [
     ("greedy-samples", "src/hyperfit/generation.py", "do_sample=do_sample, use_cache=True",
      "do_sample=True, use_cache=True", GENERATION),
     # the follow-up's measures
-    ("bias-inputs-swapped", "workflow/scripts/compute_logit_bias.py", "logit_bias(hyperfitted, original,",
-     "logit_bias(original, hyperfitted,", FOLLOWUP),
+    ("bias-inputs-swapped", "workflow/scripts/compute_logit_bias.py", "logit_bias_and_rank_rise(hyperfitted, original,",
+     "logit_bias_and_rank_rise(original, hyperfitted,", FOLLOWUP),
     ("bias-difference-flipped", "src/hyperfit/followup.py", "diff = (a - b)[valid]", "diff = (b - a)[valid]",
      FOLLOWUP),
     ("bias-subtracted", "src/hyperfit/followup.py", "return scores + self.strength", "return scores - self.strength",
