@@ -258,13 +258,12 @@ def keep_prepared_datasets(loaded: list, cache_root: str | os.PathLike, dest: st
                     raise UserError(f"lm-eval's dataset {folder} is not in datasets' cache {root}: set "
                                     "HF_DATASETS_CACHE (or HF_HOME) to one folder for the prepare job")
                 folders.add(folder.relative_to(root))
-    commits = {repo.replace("/", "___"): commit for repo, commit in pins.items()}
+    pinned = {repo.replace("/", "___"): (repo, commit) for repo, commit in pins.items()}  # datasets' folder names
     for rel in sorted(folders):
-        want = commits.get(rel.parts[0])
+        repo, want = pinned.get(rel.parts[0], (None, None))
         if want is not None and rel.parts[-1] != want:
-            raise UserError(f"datasets' cache holds {rel.parts[0].replace('___', '/')} at {rel.parts[-1]}, not at "
-                            f"the pinned commit {want}: clear that folder of the cache ({root / rel.parts[0]}) and "
-                            "rerun the job")
+            raise UserError(f"datasets' cache holds {repo} at {rel.parts[-1]}, not at the pinned commit {want}: "
+                            f"clear that folder of the cache ({root / rel.parts[0]}) and rerun the job")
         shutil.copytree(root / rel, dest / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
     return [str(f) for f in sorted(folders)]
 
@@ -343,10 +342,10 @@ def hub_fix(manifest: dict) -> str:
             "local)")
 
 
-def load_tasks(manifest: dict, loaded: list | None = None):
+def load_tasks(manifest: dict, datasets_loaded: list | None = None):
     """Build lm-eval's task objects (loading their datasets) before any model is loaded; a hub dataset
-    that cannot be had stops here with one line naming the fix. Returns (task_manager, objects); `loaded`, if
-    given, receives each loaded dataset."""
+    that cannot be had stops here with one line naming the fix. Returns (task_manager, objects);
+    `datasets_loaded`, if given, receives each loaded dataset."""
     from lm_eval.tasks import TaskManager
 
     local = manifest["source"] == "local"
@@ -355,7 +354,7 @@ def load_tasks(manifest: dict, loaded: list | None = None):
     include = manifest["include_path"] if local else builtin_task_paths(manifest["suite"])
     manager = TaskManager(include_path=include, include_defaults=False)
     try:
-        with pinned_datasets(manifest.get("pins") or {}, loaded):
+        with pinned_datasets(manifest.get("pins") or {}, datasets_loaded):
             loaded = manager.load(list(manifest["run"]))
     except Exception as exc:
         if local:

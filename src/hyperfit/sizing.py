@@ -817,10 +817,10 @@ def judge_estimate(config: dict, rule: str, wildcards: dict, device: str, thread
     w, w_text = weights_bytes(size, dtype)
     texts, _ = eval_tokens(config)
     model = wildcards.get("model") or next(iter(config["models"]))
-    table = "table1" if rule == "judge_table1" else wildcards.get("table", "table1")
-    files = len(judge_runs(config, table, model))
+    runs = judge_runs(config, "table1" if rule == "judge_table1" else wildcards.get("table", "table1"), model)
+    files = len(runs)
     if rule == "judge_table1":  # then the sanity check: each human continuation of its pairs once, per length
-        files += len({int(r["length"]) for r in judge_runs(config, "table1", model)})
+        files += len({int(r["length"]) for r in runs})
     prompts = 2 * texts * max(files, 1)
     seq = config["data"]["context_len"] + 2 * max(config["generation"]["lengths"]) + JUDGE_PROMPT_TOKENS
     batch = min(int(j["batch_size"]), prompts)
