@@ -264,7 +264,7 @@ def keep_prepared_datasets(loaded: list, cache_root: str | os.PathLike, dest: st
         if want is not None and rel.parts[-1] != want:
             raise UserError(f"datasets' cache holds {repo} at {rel.parts[-1]}, not at the pinned commit {want}: "
                             f"clear that folder of the cache ({root / rel.parts[0]}) and rerun the job")
-        shutil.copytree(root / rel, dest / rel, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.lock"))
+        shutil.copytree(root / rel, dest / rel, dirs_exist_ok=True)  # datasets keeps its locks beside the folder
     return [str(f) for f in sorted(folders)]
 
 
